@@ -1,0 +1,3 @@
+"""kubepy: Kubernetes, written in Python."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The Kubernetes API as data: resource registry, schemas, validation, selectors, printing."""
