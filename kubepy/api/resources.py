@@ -223,7 +223,9 @@ BUILTIN: tuple[ResourceInfo, ...] = (
 class Registry:
     """Lookup of served resources by group/version/plural, kind, or short name."""
 
-    def __init__(self, resources: Iterable[ResourceInfo] = BUILTIN) -> None:
+    def __init__(self, resources: Iterable[ResourceInfo] | None = None) -> None:
+        if resources is None:
+            resources = (*BUILTIN, *REVIEWS)
         self._by_gvr: dict[tuple[str, str, str], ResourceInfo] = {}
         self._by_gvk: dict[tuple[str, str, str], ResourceInfo] = {}
         for info in resources:
@@ -257,3 +259,25 @@ class Registry:
 
     def in_group_version(self, group: str, version: str) -> list[ResourceInfo]:
         return [i for i in self._by_gvr.values() if i.group == group and i.version == version]
+
+
+# Review APIs: create-only, computed on the fly, never stored.
+REVIEWS: tuple[ResourceInfo, ...] = (
+    _r("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", namespaced=False,
+       schema_pkg="authentication", verbs=("create",)),
+    _r("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", namespaced=False,
+       schema_pkg="authentication", verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", namespaced=False,
+       schema_pkg="authorization", verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", namespaced=False,
+       schema_pkg="authorization", verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", namespaced=False,
+       schema_pkg="authorization", verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews",
+       schema_pkg="authorization", verbs=("create",)),
+)
+
+
+def is_stored(info: ResourceInfo) -> bool:
+    """Resources kept in storage (and the watch cache), unlike the review APIs."""
+    return "list" in info.verbs

@@ -1,0 +1,3 @@
+from kubepy.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""The ``kubepy`` command: one binary, many roles (k3s style).
+
+``kubepy server`` runs the single-node cluster (for now: the API server);
+``kubepy apiserver`` runs the API server alone. Later roles plug into the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+
+def _apiserver_args(p: argparse.ArgumentParser, default_port: int = 6443) -> None:
+    p.add_argument("--data-dir", type=Path, required=True, help="where state, PKI and kubeconfigs live")
+    p.add_argument("--bind-address", default="127.0.0.1")
+    p.add_argument("--secure-port", type=int, default=default_port)
+    p.add_argument("--storage", choices=("sqlite", "memory"), default="sqlite")
+    p.add_argument("--token-auth-file", default=None, help="static token CSV: token,user,uid,\"group1,group2\"")
+    p.add_argument("--service-cluster-ip-range", default="10.96.0.0/12")
+    p.add_argument("--advertise-address", default=None)
+    p.add_argument("--authorization-mode", choices=("AllowAuthenticated", "AlwaysAllow"), default="AllowAuthenticated")
+    p.add_argument("--tls-san", action="append", default=[], help="extra DNS name or IP for the serving certificate")
+
+
+async def _run_apiserver(args: argparse.Namespace, banner: bool) -> None:
+    from kubepy.apiserver.server import APIServer, Config
+
+    server = APIServer(Config(
+        data_dir=args.data_dir.resolve(), bind_address=args.bind_address, secure_port=args.secure_port,
+        storage=args.storage, token_auth_file=args.token_auth_file, service_cidr=args.service_cluster_ip_range,
+        advertise_address=args.advertise_address, authorization_mode=args.authorization_mode,
+        extra_sans=list(args.tls_san),
+    ))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    kubeconfig = args.data_dir.resolve() / "admin.kubeconfig"
+    if banner:
+        print(f"kubepy is running: API server at https://{server.advertise_address}:{server.port}", flush=True)
+        print("Point kubectl at it with:", flush=True)
+        print(f"  export KUBECONFIG={kubeconfig}", flush=True)
+    else:
+        print(f"ready: https://{server.advertise_address}:{server.port} kubeconfig={kubeconfig}", flush=True)
+    await stop.wait()
+    await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kubepy", description="Kubernetes, written in Python")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    server = sub.add_parser("server", help="run a single-node cluster")
+    _apiserver_args(server)
+    apiserver = sub.add_parser("apiserver", help="run the API server")
+    _apiserver_args(apiserver)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    commands: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, None]]] = {
+        "server": lambda a: _run_apiserver(a, banner=True),
+        "apiserver": lambda a: _run_apiserver(a, banner=False),
+    }
+    try:
+        asyncio.run(commands[args.command](args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
