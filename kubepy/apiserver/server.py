@@ -235,11 +235,16 @@ class APIServer:
         printer = printers.printer_for(info.group, info.kind)
         include = ctx.query.get("includeObject", "Metadata")
         meta = meta or {}
-        return printers.build_table(
-            printer, objects, include_object=include,
-            resource_version=meta.get("resourceVersion", ""), continue_token=meta.get("continue", ""),
-            remaining_item_count=meta.get("remainingItemCount"),
-        )
+        try:
+            return printers.build_table(
+                printer, objects, include_object=include,
+                resource_version=meta.get("resourceVersion", ""), continue_token=meta.get("continue", ""),
+                remaining_item_count=meta.get("remainingItemCount"),
+            )
+        except printers.InvalidIncludeObject:
+            from kubepy.apiserver import errors
+
+            raise errors.bad_request(f'unrecognized includeObject value: "{include}"') from None
 
     async def rules_for(self, user: UserInfo, namespace: str) -> dict[str, Any]:
         """SelfSubjectRulesReview status: everything, while authorization allows all."""
