@@ -6,6 +6,7 @@ writes, so they carry uids, timestamps and defaults like any other object.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from kubepy.apiserver import errors
@@ -37,6 +38,8 @@ async def ensure_kubernetes_service(server: APIServer) -> None:
             "spec": {"type": "ClusterIP", "clusterIP": ip, "sessionAffinity": "None",
                      "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}]},
         })
+    if ipaddress.ip_address(server.advertise_address).is_loopback:
+        return  # upstream forbids loopback endpoints; a node-reachable address gets them
     ep_store = server.store_for(server.registry.get("", "v1", "endpoints"))  # type: ignore[arg-type]
     subsets = [{"addresses": [{"ip": server.advertise_address}],
                 "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]

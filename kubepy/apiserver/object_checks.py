@@ -40,14 +40,15 @@ def check_body_object(
     schema: str | None = None,
 ) -> None:
     """Check and default a decoded create/update body in place (StatusError on failure)."""
+    body_kind = obj.get("kind")
+    body_version = obj.get("apiVersion")
     check_kind(obj, info, kind)
     schema_name = schema or info.schema
     if not schema_name:
         return
-    problems: list[str] = []
-    if body is not None and validation != "Ignore":
-        problems.extend(schema_check.find_duplicate_fields(body))
-    _check(obj, schema_name, validation, warnings, problems, kind or info.kind, info.api_version)
+    _check(obj, schema_name, validation, warnings, kind or info.kind, body=body,
+           body_kind=body_kind if isinstance(body_kind, str) else "",
+           body_version=body_version if isinstance(body_version, str) else "")
     defaults.apply_defaults(obj, schema_name)
 
 
@@ -56,7 +57,7 @@ def check_patched_object(obj: dict[str, Any], info: ResourceInfo, validation: st
     check_kind(obj, info)
     if not info.schema:
         return
-    _check(obj, info.schema, validation, warnings, [], info.kind, info.api_version)
+    _check(obj, info.schema, validation, warnings, info.kind, body_kind=info.kind, body_version=info.api_version)
     defaults.apply_defaults(obj, info.schema)
 
 
@@ -65,17 +66,25 @@ def _check(
     schema_name: str,
     validation: str,
     warnings: list[str],
-    problems: list[str],
     kind: str,
-    api_version: str,
+    *,
+    body: bytes | None = None,
+    body_kind: str = "",
+    body_version: str = "",
 ) -> None:
-    result = schema_check.check_object(obj, schema_name, prune=True)
-    if result.type_errors:
-        raise errors.bad_request(schema_check.type_error_message(result, kind=kind, api_version=api_version))
-    problems = problems + [f'unknown field "{p}"' for p in result.unknown]
-    if not problems:
+    strict = validation != "Ignore"
+    result = schema_check.check_object(obj, schema_name, strict_unknown=strict, body=body, prune=True)
+    err = result.decode_error
+    if err is not None:
+        raise errors.bad_request(schema_check.decode_error_message(
+            err.message, target_kind=kind, body_kind=body_kind, body_version=body_version, body=body or b"",
+        ))
+    if not result.strict_errors:
         return
     if validation == "Strict":
-        raise errors.bad_request("strict decoding error: " + ", ".join(problems))
+        raise errors.bad_request(schema_check.decode_error_message(
+            result.strict_message(), target_kind=kind, body_kind=body_kind, body_version=body_version,
+            body=body or b"",
+        ))
     if validation == "Warn":
-        warnings.extend(problems)
+        warnings.extend(result.warnings())

@@ -316,7 +316,7 @@ class ResourceHandlers:
             try:
                 patched = apply_patch(current, body, content_type, schema_name=schema)
             except PatchError as e:
-                raise errors.StatusError(e.status, e.reason, str(e.message)) from None
+                raise errors.StatusError(e.status, e.reason, str(e.message), details=e.details) from None
             if not isinstance(patched, dict):
                 raise errors.bad_request("the patched object is not a JSON object")
             check_patched_object(patched, info, validation, ctx.warnings)

@@ -84,7 +84,7 @@ class SubresourceHandlers:
                     scale = apply_patch(to_scale(parent), body, content_type,
                                         schema_name="io.k8s.api.autoscaling.v1.Scale")
                 except PatchError as e:
-                    raise errors.StatusError(e.status, e.reason, str(e.message)) from None
+                    raise errors.StatusError(e.status, e.reason, str(e.message), details=e.details) from None
                 return self._scale_setter(scale, name)(parent)
         else:
             raise errors.method_not_allowed()

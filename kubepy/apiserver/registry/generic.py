@@ -317,7 +317,10 @@ class ResourceStore:
             now = self.clock()
             changed = self._apply_propagation(obj, options)
             if self.strategy.delete_in_place(obj, rfc3339(now)):
-                return await self._write_deleting(cur, obj, opts), False
+                try:
+                    return await self._write_deleting(cur, obj, opts), False
+                except _Retry:
+                    continue
             requested = options.get("gracePeriodSeconds")
             grace = self.strategy.grace_period(obj, int(requested) if requested is not None else None)
             pending = meta.get("deletionTimestamp")
