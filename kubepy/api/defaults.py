@@ -46,7 +46,6 @@ APPS = "io.k8s.api.apps.v1."
 BATCH = "io.k8s.api.batch.v1."
 DISCOVERY = "io.k8s.api.discovery.v1."
 
-_RESOURCE_LIST = "ResourceList"  # maps of quantities: rounded up to milli units
 
 
 # ---------------------------------------------------------------------------- helpers
