@@ -32,13 +32,14 @@ class App:
         self.server = server
         from kubepy.apiserver.handlers.resources import ResourceHandlers
         from kubepy.apiserver.handlers.reviews import ReviewHandlers
-        from kubepy.apiserver.handlers.subresources import SubresourceHandlers
+        from kubepy.apiserver.handlers.subresources import SubresourceHandlers, TokenRequests
         from kubepy.apiserver.handlers.watch import WatchHandler
 
         self.resources = ResourceHandlers(server)
         self.watch = WatchHandler(server)
         self.subresources = SubresourceHandlers(server)
         self.reviews = ReviewHandlers(server)
+        self.tokens = TokenRequests(server)
 
     def build(self) -> web.Application:
         app = web.Application(client_max_size=codec.MAX_BODY + 1)
@@ -212,6 +213,8 @@ class App:
                 return await self.subresources.binding(ctx, res)
             if sub == "eviction" and verb == "create":
                 return await self.subresources.eviction(ctx, res)
+            if sub == "token" and verb == "create":
+                return await self.tokens.create(ctx, res)
             if sub == "finalize" and verb == "update":
                 return await self.subresources.finalize(ctx, res)
             raise errors.method_not_allowed()

@@ -144,6 +144,7 @@ class APIServer:
         if self.config.token_auth_file:
             authenticators.append(TokenFileAuthenticator(self.config.token_auth_file))
         sa_pub = certs.load_public_key_pem(pki.service_account_pub.read_bytes())
+        self.service_account_key = certs.read_key(pki.service_account_key)
         authenticators.append(ServiceAccountAuthenticator(sa_pub, self.issuer, [self.issuer], clock=self.clock))
         self.authenticator = UnionAuthenticator(authenticators)
         if self.config.authorization_mode == "AlwaysAllow":

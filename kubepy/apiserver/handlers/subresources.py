@@ -205,3 +205,72 @@ class SubresourceHandlers:
         if namespaces.finalized(out):
             pass  # the update removed it (no finalizers left on a deleting namespace)
         return ctx.respond(out)
+
+
+class TokenRequests:
+    """serviceaccounts/<name>/token: a bound service-account JWT (TokenRequest API)."""
+
+    MIN_EXPIRATION = 600
+    DEFAULT_EXPIRATION = 3600
+    MAX_EXPIRATION = 2**32
+
+    def __init__(self, server: APIServer) -> None:
+        self.server = server
+
+    async def create(self, ctx: Context, info: ResourceInfo) -> web.StreamResponse:
+        from kubepy.apiserver.handlers.resources import read_object
+        from kubepy.pki import serviceaccount
+
+        body_info = _token_request_info()
+        req = await read_object(ctx, body_info)
+        ns, name = ctx.info.namespace, ctx.info.name
+        sa = await self.server.store_for(info).get(ns, name)
+        spec = req.get("spec") or {}
+        exp = spec.get("expirationSeconds")
+        exp = self.DEFAULT_EXPIRATION if exp is None else int(exp)
+        if exp < self.MIN_EXPIRATION:
+            raise errors.StatusError(
+                422, "Invalid",
+                f'TokenRequest.authentication.k8s.io "{name}" is invalid: spec.expirationSeconds: Invalid value: '
+                f"{exp}: may not specify a duration less than 10 minutes",
+                details={"name": name, "group": "authentication.k8s.io", "kind": "TokenRequest", "causes": [{
+                    "reason": "FieldValueInvalid", "field": "spec.expirationSeconds",
+                    "message": f"Invalid value: {exp}: may not specify a duration less than 10 minutes"}]},
+            )
+        audiences = list(spec.get("audiences") or [self.server.issuer])
+        pod = None
+        bound = spec.get("boundObjectRef")
+        if bound and bound.get("kind") == "Pod":
+            pod_info = self.server.registry.get("", "v1", "pods")
+            assert pod_info is not None
+            p = await self.server.store_for(pod_info).get(ns, bound.get("name", ""))
+            pod = (p.obj["metadata"]["name"], p.obj["metadata"]["uid"])
+        sa_meta = sa.obj["metadata"]
+        now = self.server.clock()
+        token = serviceaccount.issue_token(
+            self.server.service_account_key,
+            subject=f"{serviceaccount.USERNAME_PREFIX}{ns}:{name}",
+            audiences=audiences,
+            expiration_seconds=exp,
+            issuer=self.server.issuer,
+            claims=serviceaccount.service_account_claims(namespace=ns, name=name, uid=sa_meta["uid"], pod=pod),
+            now=now,
+        )
+        from kubepy.apiserver.registry.generic import rfc3339
+
+        out = {
+            "kind": "TokenRequest",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": name, "namespace": ns, "creationTimestamp": None},
+            "spec": {"audiences": audiences, "expirationSeconds": exp, "boundObjectRef": bound},
+            "status": {"token": token, "expirationTimestamp": rfc3339(now + exp)},
+        }
+        return ctx.respond(out, status=201)
+
+
+def _token_request_info() -> ResourceInfo:
+    from kubepy.api.resources import ResourceInfo as RI
+
+    return RI(group="authentication.k8s.io", version="v1", kind="TokenRequest", plural="tokenrequests",
+              singular="tokenrequest", namespaced=True, verbs=("create",),
+              schema="io.k8s.api.authentication.v1.TokenRequest")
