@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= /var/lib/kubepy
 PORT ?= 6443
 # Debian packages the project needs (kubectl comes with the machine).
-APT_PACKAGES := sqlite3 openssl
+APT_PACKAGES := python3-venv
 
 .PHONY: install run test test-unit test-integration bench-api lint clean
 
