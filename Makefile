@@ -26,6 +26,7 @@ run: install
 	$(VENV)/bin/kubepy server --data-dir $(DATA_DIR) --secure-port $(PORT)
 
 test: install
+	$(VENV)/bin/mypy kubepy
 	$(PY) -m pytest -q tests
 
 test-unit: install

@@ -8,6 +8,7 @@ subresources other than status in ``subresources.py``.
 from __future__ import annotations
 
 import base64
+import builtins
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +50,8 @@ def field_validation(ctx: Context) -> str:
     v = ctx.query.get("fieldValidation", "")
     if v in ("", "Warn"):
         return "Warn"
-    if v in ("Strict", "Ignore"):
-        return v
+    if v == "Strict" or v == "Ignore":
+        return str(v)
     raise errors.bad_request(
         f'fieldValidation: Unsupported value: "{v}": supported values: "Ignore", "Strict", "Warn"'
     )
@@ -254,11 +255,11 @@ class ResourceHandlers:
 
     async def _list_store(
         self, prefix: str, predicate: Callable[[CachedObject], bool] | None, rev: int, start: str | None, limit: int
-    ) -> tuple[list[CachedObject], int, str, int]:
+    ) -> tuple[builtins.list[CachedObject], int, str, int]:
         from kubepy.apiserver.watchcache import decode
 
         store = self.server.store
-        items: list[CachedObject] = []
+        items: builtins.list[CachedObject] = []
         after = start
         while True:
             try:

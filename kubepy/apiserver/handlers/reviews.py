@@ -72,6 +72,7 @@ class ReviewHandlers:
                     subresource=ra.get("subresource", ""), namespace=ra.get("namespace", ""), name=ra.get("name", ""),
                 )
             else:
+                na = na or {}
                 attrs = authz.Attributes(user=subject, verb=na.get("verb", ""), is_resource=False, path=na.get("path", ""))
             decision, reason = await self.server.authorizer.authorize(attrs)
             status: dict[str, Any] = {"allowed": decision is authz.Decision.ALLOW}

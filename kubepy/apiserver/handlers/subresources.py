@@ -85,7 +85,8 @@ class SubresourceHandlers:
                                         schema_name="io.k8s.api.autoscaling.v1.Scale")
                 except PatchError as e:
                     raise errors.StatusError(e.status, e.reason, str(e.message), details=e.details) from None
-                return self._scale_setter(scale, name)(parent)
+                out: dict[str, Any] = self._scale_setter(scale, name)(parent)
+                return out
         else:
             raise errors.method_not_allowed()
         out = await rs.patch(ns, name, patch_fn, opts)

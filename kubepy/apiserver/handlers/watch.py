@@ -50,7 +50,7 @@ class WatchHandler:
             name = ctx.info.name
             base = predicate
 
-            def predicate(c: CachedObject) -> bool:  # type: ignore[misc]
+            def predicate(c: CachedObject) -> bool:
                 return c.obj["metadata"].get("name") == name and (base is None or base(c))
 
         rv = q.get("resourceVersion", "")
