@@ -40,3 +40,6 @@ bench-api: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+lint: install
+	$(VENV)/bin/mypy kubepy

@@ -57,3 +57,28 @@ class Kubectl:
 @pytest.fixture(scope="module")
 def kubectl(apiserver: APIServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
     return Kubectl(apiserver.kubeconfig, tmp_path_factory.mktemp("home"))
+
+
+# -- shared helpers for the kubectl and Python-client suites (appended) ---------------------------
+
+def poll(check: Any, *, timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Call ``check()`` until it returns something truthy; return that, or fail after ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last result: {result!r})")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="module")
+def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> str:
+    """A namespace of this test module's own, created once (named after the module)."""
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    name = "it-" + module.removeprefix("test_").replace("_", "-")[:40]
+    kubectl("create", "namespace", name)
+    return name
