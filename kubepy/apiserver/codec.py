@@ -37,8 +37,31 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def decode_body(body: bytes, content_type: str) -> Any:
-    """Decode a create/update body into a dict; StatusError on bad input."""
+class BodyDecodeError(Exception):
+    """The body is not well-formed; ``base`` is the decoder's message (upstream wording)."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(base)
+        self.base = base
+
+
+def decode_body(body: bytes, content_type: str, target_kind: str = "") -> Any:
+    """Decode a request body into a dict; StatusError on bad input.
+
+    Syntax errors are reported as upstream's handlers do, naming the expected kind:
+    ``the object provided is unrecognized (must be of type ConfigMap): ...``.
+    """
+    try:
+        return _decode_body(body, content_type)
+    except BodyDecodeError as e:
+        from kubepy.api.schema_check import decode_error_message
+
+        if not target_kind:
+            raise errors.bad_request(f"the object provided is unrecognized or malformed: {e.base}") from None
+        raise errors.bad_request(decode_error_message(e.base, target_kind=target_kind, body=body)) from None
+
+
+def _decode_body(body: bytes, content_type: str) -> Any:
     mt = media_type(content_type) or JSON
     if mt == JSON or mt == "application/apply-patch+yaml" and body[:1] in (b"{", b"["):
         return decode_json(body)
@@ -50,7 +73,7 @@ def decode_body(body: bytes, content_type: str) -> Any:
         try:
             return decode_object(body)
         except ProtobufError as e:
-            raise errors.bad_request(f"the object provided is unrecognized or malformed: {e}") from None
+            raise BodyDecodeError(str(e)) from None
     raise errors.unsupported_media_type(content_type)
 
 
@@ -58,20 +81,24 @@ def decode_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        raise errors.bad_request(f"the object provided is unrecognized or malformed: {_json_error(e)}") from None
+        raise BodyDecodeError(f"couldn't get version/kind; json parse error: {_json_error(body, e)}") from None
 
 
-def _json_error(e: orjson.JSONDecodeError) -> str:
-    return f"json: {e.msg} at offset {e.pos}" if hasattr(e, "msg") else str(e)
+def _json_error(body: bytes, e: orjson.JSONDecodeError) -> str:
+    """Go's encoding/json wording for the common syntax errors."""
+    pos = getattr(e, "pos", len(body))
+    rest = body[pos:].strip()
+    if not rest:
+        return "unexpected end of JSON input"
+    ch = chr(rest[0]) if rest[0] < 128 else "\ufffd"
+    return f"invalid character '{ch}' looking for beginning of value"
 
 
 def decode_yaml(body: bytes) -> Any:
     try:
         return yaml.load(body, Loader=_YamlLoader)
     except yaml.YAMLError as e:
-        raise errors.bad_request(
-            f"the object provided is unrecognized or malformed: error converting YAML to JSON: {_yaml_error(e)}"
-        ) from None
+        raise BodyDecodeError(f"error converting YAML to JSON: {_yaml_error(e)}") from None
 
 
 def _yaml_error(e: yaml.YAMLError) -> str:

@@ -46,9 +46,9 @@ def check_body_object(
     schema_name = schema or info.schema
     if not schema_name:
         return
+    version = body_version.rsplit("/", 1)[-1] if isinstance(body_version, str) else ""
     _check(obj, schema_name, validation, warnings, kind or info.kind, body=body,
-           body_kind=body_kind if isinstance(body_kind, str) else "",
-           body_version=body_version if isinstance(body_version, str) else "")
+           body_kind=body_kind if isinstance(body_kind, str) else "", body_version=version)
     defaults.apply_defaults(obj, schema_name)
 
 
@@ -57,7 +57,7 @@ def check_patched_object(obj: dict[str, Any], info: ResourceInfo, validation: st
     check_kind(obj, info)
     if not info.schema:
         return
-    _check(obj, info.schema, validation, warnings, info.kind, body_kind=info.kind, body_version=info.api_version)
+    _check(obj, info.schema, validation, warnings, info.kind, body_kind=info.kind, body_version=info.version)
     defaults.apply_defaults(obj, info.schema)
 
 

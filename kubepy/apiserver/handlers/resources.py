@@ -74,7 +74,7 @@ async def read_object(ctx: Context, info: ResourceInfo, *, kind: str | None = No
     body = await read_body(ctx)
     if not body:
         raise errors.bad_request("the body of the request was empty")
-    obj = codec.decode_body(body, ctx.request.headers.get("Content-Type", ""))
+    obj = codec.decode_body(body, ctx.request.headers.get("Content-Type", ""), kind or info.kind)
     if not isinstance(obj, dict):
         raise errors.bad_request("the object provided is unrecognized or malformed: expected a JSON object")
     check_body_object(
@@ -104,12 +104,15 @@ def build_predicate(ctx: Context, info: ResourceInfo) -> Callable[[CachedObject]
             fs = selectors.parse_field_selector(field_s)
         except ValueError as e:
             raise errors.bad_request(str(e)) from None
-        allowed = {"metadata.name", *info.field_selectors}
-        if info.namespaced:
-            allowed.add("metadata.namespace")
+        base = ["metadata.name", "metadata.namespace"] if info.namespaced else ["metadata.name"]
+        allowed = {*base, *info.field_selectors}
         for req in fs.requirements:
-            if req.field not in allowed:
-                raise errors.bad_request(f'field label not supported: {req.field}')
+            if req.field in allowed:
+                continue
+            if info.field_selectors:  # kinds with their own field label conversion
+                raise errors.bad_request(f"field label not supported: {req.field}")
+            only = ", ".join(f'"{f}"' for f in base)
+            raise errors.bad_request(f'"{req.field}" is not a known field selector: only {only}')
         checks.append(lambda o: fs.matches(o))
     if not checks:
         return None
@@ -196,8 +199,12 @@ class ResourceHandlers:
         limit = int(limit_s) if limit_s.isdigit() and int(limit_s) > 0 else 0
         token = q.get("continue", "")
         if rvm and not rv:
-            raise errors.bad_request(
-                "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
+            detail = "resourceVersionMatch is forbidden unless resourceVersion is provided"
+            raise errors.StatusError(
+                422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: {detail}',
+                details={"group": "meta.k8s.io", "kind": "ListOptions", "causes": [
+                    {"reason": "FieldValueForbidden", "message": f"Forbidden: {detail}",
+                     "field": "resourceVersionMatch"}]},
             )
         if rvm not in ("", "NotOlderThan", "Exact"):
             raise errors.bad_request(
@@ -304,7 +311,11 @@ class ResourceHandlers:
         validation = field_validation(ctx)
         content_type = codec.media_type(ctx.request.headers.get("Content-Type", ""))
         if content_type not in codec.PATCH_TYPES:
-            raise errors.unsupported_media_type(content_type)
+            raise errors.StatusError(
+                415, "UnsupportedMediaType",
+                f"the body of the request was in an unknown format - accepted media types include: "
+                f"{', '.join(codec.PATCH_TYPES)}",
+            )
         if content_type == "application/apply-patch+yaml":
             raise errors.StatusError(
                 415, "UnsupportedMediaType", "server-side apply is not supported yet by this server"

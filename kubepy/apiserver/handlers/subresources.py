@@ -147,7 +147,8 @@ class SubresourceHandlers:
                 raise errors.conflict("pods", "", name, "pod is being deleted, cannot be assigned to a host")
             spec = pod.setdefault("spec", {})
             if spec.get("nodeName"):
-                raise errors.conflict("pods", "", name, f"pod {name} is already assigned to node \"{spec['nodeName']}\"")
+                raise errors.conflict("pods/binding", "", name,
+                                      f"pod {name} is already assigned to node \"{spec['nodeName']}\"")
             spec["nodeName"] = node
             if bmeta.get("annotations"):
                 meta.setdefault("annotations", {}).update(bmeta["annotations"])

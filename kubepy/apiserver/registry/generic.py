@@ -254,6 +254,8 @@ class ResourceStore:
         await self.admission.run_mutating(attrs)
         if subresource == "status":
             errs = self.strategy.validate_status_update(new, old)
+        elif subresource == "binding":
+            errs = []  # the binding handler made a checked, server-side change
         else:
             errs = self.strategy.validate_update(new, old)
         if errs:
