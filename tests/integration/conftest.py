@@ -78,7 +78,7 @@ def poll(check: Any, *, timeout: float = 5.0, interval: float = 0.02) -> Any:
 @pytest.fixture(scope="module")
 def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> str:
     """A namespace of this test module's own, created once (named after the module)."""
-    module = request.module.__name__.rsplit(".", 1)[-1]
+    module: str = request.module.__name__.rsplit(".", 1)[-1]
     name = "it-" + module.removeprefix("test_").replace("_", "-")[:40]
     kubectl("create", "namespace", name)
     return name

@@ -111,8 +111,8 @@ def build_predicate(ctx: Context, info: ResourceInfo) -> Callable[[CachedObject]
                 continue
             if info.field_selectors:  # kinds with their own field label conversion
                 raise errors.bad_request(f"field label not supported: {req.field}")
-            only = ", ".join(f'"{f}"' for f in base)
-            raise errors.bad_request(f'"{req.field}" is not a known field selector: only {only}')
+            known = ", ".join(f'"{f}"' for f in base)
+            raise errors.bad_request(f'"{req.field}" is not a known field selector: only {known}')
         checks.append(lambda o: fs.matches(o))
     if not checks:
         return None
