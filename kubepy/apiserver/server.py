@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 import time
@@ -172,6 +173,7 @@ class APIServer:
         await self.store.start()
         self._build_stores()
         await self.watch_cache.start(info.key_prefix() for info in self.registry if is_stored(info))
+        self._tune_gc()
         pki = await pki_task
         self._build_auth(pki)
         self.discovery.server_address = f"{self.advertise_address}:{cfg.secure_port}"
@@ -197,6 +199,7 @@ class APIServer:
             client_key_pem=pki.admin_key.read_bytes(),
         )
         self._tasks.append(asyncio.create_task(self._compactor(), name="compactor"))
+        self._tasks.append(asyncio.create_task(self._gc_freezer(), name="gc-freezer"))
         self.ready = True
         log.info("kubepy apiserver listening on https://%s:%s", cfg.bind_address, self.port)
 
@@ -210,6 +213,24 @@ class APIServer:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.store.close()
+
+    @staticmethod
+    def _tune_gc() -> None:
+        """Keep the cyclic GC off the request path.
+
+        The watch cache holds millions of small dicts and lists; a full collection walks
+        all of them (100+ ms pauses under load). They form no reference cycles, so moving
+        them to the permanent generation (gc.freeze) is safe: reference counting still
+        frees them. Young collections run less often too.
+        """
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 50)
+
+    async def _gc_freezer(self) -> None:
+        while True:
+            await asyncio.sleep(30)
+            gc.freeze()
 
     async def _compactor(self) -> None:
         while True:

@@ -234,6 +234,16 @@ class WatchCache:
         self._task: asyncio.Task[None] | None = None
         self._progress = asyncio.Condition()
         self._ready = asyncio.Event()
+        #: id(value bytes) -> (bytes, dict): objects the API server just encoded for a write,
+        #: so the cache need not decode them again when the write's event arrives
+        self._hints: dict[int, tuple[bytes, dict[str, Any]]] = {}
+
+    def hint(self, value: bytes, obj: dict[str, Any]) -> None:
+        """Offer the decoded form of a value about to be written (read-only from now on)."""
+        self._hints[id(value)] = (value, obj)
+
+    def drop_hint(self, value: bytes) -> None:
+        self._hints.pop(id(value), None)
 
     async def start(self, prefixes: Iterable[str]) -> None:
         for p in prefixes:
@@ -306,8 +316,14 @@ class WatchCache:
 
     def _apply(self, ev: WatchEvent) -> None:
         cache = self._cache_for_key(ev.key)
+        hint = self._hints.pop(id(ev.value), None) if self._hints else None
         if cache is not None:
-            cur = decode(ev.key, ev.value, ev.revision)
+            if hint is not None and hint[0] is ev.value and ev.type is not EventType.DELETED:
+                obj = hint[1]
+                obj["metadata"]["resourceVersion"] = str(ev.revision)
+                cur = CachedObject(ev.key, obj, ev.revision)
+            else:
+                cur = decode(ev.key, ev.value, ev.revision)
             prev = None
             if ev.prev_value is not None and ev.type is EventType.MODIFIED:
                 old = cache.objects.get(ev.key)

@@ -8,6 +8,8 @@ Regexes are compiled once at import: these run on every write.
 
 from __future__ import annotations
 
+import functools
+
 import ipaddress
 import re
 from collections.abc import Callable
@@ -151,6 +153,15 @@ def is_dns1035_label(value: str) -> list[str]:
 
 def is_qualified_name(value: str) -> list[str]:
     """A label key / qualified name: optional DNS-subdomain prefix, '/', 63-char name."""
+    return list(_qualified_name_errors(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _qualified_name_errors(value: str) -> tuple[str, ...]:
+    return tuple(_is_qualified_name(value))
+
+
+def _is_qualified_name(value: str) -> list[str]:
     errs: list[str] = []
     parts = value.split("/")
     if len(parts) == 1:

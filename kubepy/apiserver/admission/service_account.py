@@ -12,17 +12,12 @@ controller that creates ``default`` in each namespace comes with the controller 
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
+from kubepy.api.naming import random_suffix
 from kubepy.apiserver.admission import Attributes
 
 MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
-_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def _suffix() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(5))
 
 
 def token_volume(name: str) -> dict[str, Any]:
@@ -69,7 +64,7 @@ class ServiceAccount:
         ):
             return
         volumes = spec.setdefault("volumes", [])
-        name = f"kube-api-access-{_suffix()}"
+        name = f"kube-api-access-{random_suffix()}"
         volumes.append(token_volume(name))
         for c in containers:
             c.setdefault("volumeMounts", []).append({"name": name, "readOnly": True, "mountPath": MOUNT_PATH})

@@ -10,7 +10,6 @@ Reads come from the watch cache; writes go to the store.
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from kubepy.api.naming import random_suffix
 from kubepy.api.resources import ResourceInfo
 from kubepy.apiserver import errors
 from kubepy.apiserver.admission import Attributes, Chain
@@ -30,7 +30,6 @@ from kubepy.storage import Store
 from kubepy.storage.errors import Conflict, KeyExists, KeyNotFound
 
 MAX_RETRIES = 8
-_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 GC_FINALIZERS = ("orphan", "foregroundDeletion")
 
 
@@ -129,7 +128,7 @@ class ResourceStore:
         self.strategy.prepare_for_create(obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         if generated:
-            meta["name"] = meta["generateName"] + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
+            meta["name"] = meta["generateName"] + random_suffix()
         attrs = Attributes("CREATE", info, namespace, meta.get("name", ""), obj, None, opts.user, dry_run=opts.dry_run)
         await self.admission.run_mutating(attrs)
         errs = self.strategy.validate_create(obj)
@@ -142,15 +141,17 @@ class ResourceStore:
                 if self.cache.get(self.key(namespace, name)) is not None:
                     raise errors.already_exists(info.plural, info.group, name)
                 return obj
+            value = orjson.dumps(obj)
+            self.watch_cache.hint(value, obj)
             try:
-                rev = await self.store.create(self.key(namespace, name), orjson.dumps(obj))
+                rev = await self.store.create(self.key(namespace, name), value)
             except KeyExists:
                 if generated and attempt + 1 < MAX_RETRIES:
-                    name = meta["name"] = meta["generateName"] + "".join(
-                        secrets.choice(_NAME_ALPHABET) for _ in range(5)
-                    )
+                    name = meta["name"] = meta["generateName"] + random_suffix()
                     continue
                 raise errors.already_exists(info.plural, info.group, name) from None
+            finally:
+                self.watch_cache.drop_hint(value)
             meta["resourceVersion"] = str(rev)
             return obj
         raise errors.internal("unreachable")  # pragma: no cover
@@ -269,17 +270,22 @@ class ResourceStore:
             meta["resourceVersion"] = old_meta["resourceVersion"]
             return new
         key = cur.key
+        value = b""
         try:
             if meta.get("deletionTimestamp") and not meta.get("finalizers") and self._deletion_done(new):
                 rev = await self.store.delete(key, expected_mod_revision=cur.rev)
             else:
-                rev = await self.store.update(key, orjson.dumps(new), expected_mod_revision=cur.rev)
+                value = orjson.dumps(new)
+                self.watch_cache.hint(value, new)
+                rev = await self.store.update(key, value, expected_mod_revision=cur.rev)
         except Conflict:
             if conditional:
                 raise errors.stale(info.plural, info.group, name) from None
             raise _Retry() from None
         except KeyNotFound:
             raise self.not_found(name) from None
+        finally:
+            self.watch_cache.drop_hint(value)
         meta["resourceVersion"] = str(rev)
         return new
 
