@@ -98,11 +98,13 @@ _NAMED_STRING_TYPES: dict[tuple[str, str], str] = {
 
 
 class _Node:
-    __slots__ = ("kind", "props", "item", "name", "gotype")
+    __slots__ = ("kind", "props", "item", "name", "gotype", "required")
 
     def __init__(self, kind: int, gotype: str = "", name: str = "") -> None:
         self.kind = kind
         self.props: dict[str, _Node] = {}
+        #: STRUCT nodes: fields serialised even when empty (Go fields without omitempty)
+        self.required: frozenset[str] = frozenset()
         self.item: _Node | None = None
         self.name = name  # Go struct name, for STRUCT nodes
         self.gotype = gotype  # Go type as reflect prints it, for type errors
@@ -138,6 +140,7 @@ def _compile_def(name: str) -> _Node:
         return _compile_prop(schema, "", "")
     short = name.rsplit(".", 1)[-1]
     node = _Node(_STRUCT, _go_type_of_def(name), short)
+    node.required = frozenset(schema.get("required", ()))
     _building[name] = node  # recursive references resolve to this node
     try:
         for prop, sub in schema.get("properties", {}).items():
@@ -476,6 +479,17 @@ def _walk(node: _Node, value: Any, ctx: _Ctx, stack: list[Any]) -> None:
                 _check_scalar(child, sub, ctx, stack)
             else:
                 _walk(child, sub, ctx, stack)
+                if (
+                    ctx.prune
+                    and (ck == _MAP or ck == _ARRAY)
+                    and not sub
+                    and (type(sub) is dict or type(sub) is list)
+                    and key not in node.required
+                ):
+                    # an empty omitempty map or slice does not survive a typed round trip
+                    if drop is None:
+                        drop = []
+                    drop.append(key)
             stack.pop()
         if drop:
             for key in drop:

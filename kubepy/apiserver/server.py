@@ -103,6 +103,10 @@ class APIServer:
             s = ServiceStrategy(info)
             s.allocator = self.services.allocator
             return s
+        if info.group == "" and info.plural == "secrets":
+            from kubepy.apiserver.registry.secrets import SecretStrategy
+
+            return SecretStrategy(info)
         if info.group == "batch" and info.plural == "jobs":
             from kubepy.apiserver.registry.jobs import JobStrategy
 

@@ -32,7 +32,6 @@ from kubepy.apiserver.openapi import OpenAPIDocuments
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed"),
 ]
 
 VERSION = {

@@ -64,7 +64,6 @@ def test_written_file_is_the_standard_layout(tmp_path: Path, ca: certs.CertKey, 
     assert base64.b64decode(user["client-key-data"]) == admin.key_pem()
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 def test_real_kubectl_reads_what_we_write(tmp_path: Path, ca: certs.CertKey, admin: certs.CertKey) -> None:
     path = write_kubeconfig(tmp_path / "admin.conf", server=SERVER, ca_pem=ca.cert_pem(),
                             client_cert_pem=admin.cert_pem(), client_key_pem=admin.key_pem(),
