@@ -34,13 +34,24 @@ WATCHER_BACKLOG = 50_000  # undelivered events after which a slow watcher is dro
 class CachedObject:
     """One object version: the decoded dict (never mutated) and its JSON bytes."""
 
-    __slots__ = ("key", "obj", "rev", "_raw")
+    __slots__ = ("key", "obj", "rev", "_raw", "_lines")
 
     def __init__(self, key: str, obj: dict[str, Any], rev: int, raw: bytes | None = None) -> None:
         self.key = key
         self.obj = obj
         self.rev = rev
         self._raw = raw
+        self._lines: dict[str, bytes] | None = None
+
+    def event_line(self, kind: str) -> bytes:
+        """``{"type":kind,"object":...}\n``, built once and shared by every watcher."""
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = {}
+        line = lines.get(kind)
+        if line is None:
+            line = lines[kind] = b'{"type":"' + kind.encode() + b'","object":' + self.raw + b"}\n"
+        return line
 
     @property
     def raw(self) -> bytes:

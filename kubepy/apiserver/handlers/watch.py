@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from kubepy.apiserver.server import APIServer
 
 BOOKMARK_INTERVAL = 60.0
+COALESCE = 0.005  # seconds a woken watcher waits for more events before writing
 MIN_TIMEOUT = 1800  # upstream picks a random timeout in [30, 60) minutes when none is given
 
 
@@ -100,6 +101,10 @@ class WatchHandler:
                 if initial_end_pending and watcher.pending:
                     wait = 0
                 batch = await watcher.next_batch(wait)
+                if batch and not initial_end_pending:
+                    # let a burst of events gather so one TLS write carries many of them
+                    await asyncio.sleep(COALESCE)
+                    batch.extend(await watcher.next_batch(0))
                 chunks: list[bytes] = []
                 for kind, obj in batch:
                     chunks.append(self._event(kind, obj, info, ctx, table))
@@ -127,7 +132,7 @@ class WatchHandler:
         if table:
             t = self.server.table([obj.obj], info, ctx, meta={"resourceVersion": str(obj.rev)})
             return b'{"type":"' + kind.encode() + b'","object":' + orjson.dumps(t) + b"}\n"
-        return b'{"type":"' + kind.encode() + b'","object":' + obj.raw + b"}\n"
+        return obj.event_line(kind)
 
     def _bookmark(self, info: ResourceInfo, rev: int, *, initial_end: bool = False) -> bytes:
         meta: dict[str, Any] = {"resourceVersion": str(rev)}

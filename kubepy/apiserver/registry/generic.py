@@ -10,6 +10,8 @@ Reads come from the watch cache; writes go to the store.
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -33,8 +35,32 @@ MAX_RETRIES = 8
 GC_FINALIZERS = ("orphan", "foregroundDeletion")
 
 
+@functools.lru_cache(maxsize=64)
+def _rfc3339_second(second: int) -> str:
+    return datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """metav1.Time on the wire: RFC 3339 in UTC with whole seconds."""
+    return _rfc3339_second(int(ts))
+
+
+class _UIDs:
+    """UUIDv4 strings from a pooled os.urandom buffer: one syscall per 256 objects."""
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._next = 0
+
+    def __call__(self) -> str:
+        if self._next >= len(self._pool):
+            self._pool, self._next = os.urandom(16 * 256), 0
+        raw = self._pool[self._next : self._next + 16]
+        self._next += 16
+        return str(uuid.UUID(bytes=raw, version=4))
+
+
+new_uid = _UIDs()
 
 
 def copy_obj(cached: CachedObject) -> Obj:
@@ -123,7 +149,7 @@ class ResourceStore:
             meta.pop("namespace", None)
         for f in ("resourceVersion", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"):
             meta.pop(f, None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = rfc3339(self.clock())
         self.strategy.prepare_for_create(obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
