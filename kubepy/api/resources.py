@@ -216,9 +216,8 @@ BUILTIN: tuple[ResourceInfo, ...] = (
     _r("coordination.k8s.io", "v1", "Lease", "leases", schema_pkg="coordination"),
     # discovery.k8s.io/v1
     _r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", schema_pkg="discovery"),
-    # events.k8s.io/v1 (stored apart from core events until conversion lands)
-    _r("events.k8s.io", "v1", "Event", "events", short=("ev",), schema_pkg="events",
-       storage="events.k8s.io/events"),
+    # events.k8s.io/v1: a view of the core events (kubepy.api.conversion)
+    _r("events.k8s.io", "v1", "Event", "events", short=("ev",), schema_pkg="events", storage="events"),
 )
 
 

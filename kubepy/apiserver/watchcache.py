@@ -34,7 +34,7 @@ WATCHER_BACKLOG = 50_000  # undelivered events after which a slow watcher is dro
 class CachedObject:
     """One object version: the decoded dict (never mutated) and its JSON bytes."""
 
-    __slots__ = ("key", "obj", "rev", "_raw", "_lines")
+    __slots__ = ("key", "obj", "rev", "_raw", "_lines", "_views")
 
     def __init__(self, key: str, obj: dict[str, Any], rev: int, raw: bytes | None = None) -> None:
         self.key = key
@@ -42,6 +42,17 @@ class CachedObject:
         self.rev = rev
         self._raw = raw
         self._lines: dict[str, bytes] | None = None
+        self._views: dict[str, CachedObject] | None = None
+
+    def view(self, name: str, make: Callable[[dict[str, Any]], dict[str, Any]]) -> CachedObject:
+        """This object converted for another served version (made once, then shared)."""
+        views = self._views
+        if views is None:
+            views = self._views = {}
+        v = views.get(name)
+        if v is None:
+            v = views[name] = CachedObject(self.key, make(self.obj), self.rev)
+        return v
 
     def event_line(self, kind: str) -> bytes:
         """``{"type":kind,"object":...}\n``, built once and shared by every watcher."""

@@ -217,10 +217,10 @@ class ResourceHandlers:
         next_token = ""
         if token:
             rev, start = decode_continue(token, prefix)
-            items, rev, next_token, remaining = await self._list_store(prefix, predicate, rev, start, limit)
+            items, rev, next_token, remaining = await self._list_store(info, prefix, predicate, rev, start, limit)
         elif rvm == "Exact":
             rev = parse_rv(rv)
-            items, rev, next_token, remaining = await self._list_store(prefix, predicate, rev, None, limit)
+            items, rev, next_token, remaining = await self._list_store(info, prefix, predicate, rev, None, limit)
         else:
             if rv == "":
                 await cache.wait_fresh()
@@ -231,7 +231,9 @@ class ResourceHandlers:
                 limit = 0  # served from the cache, which ignores limit for "any" reads (upstream)
             items = []
             n = 0
-            for obj in rcache.snapshot(prefix):
+            present = self.store_for(info).present
+            for stored in rcache.snapshot(prefix):
+                obj = present(stored)
                 if predicate is not None and not predicate(obj):
                     continue
                 if limit and n >= limit:
@@ -261,10 +263,17 @@ class ResourceHandlers:
         return ctx.respond(body)
 
     async def _list_store(
-        self, prefix: str, predicate: Callable[[CachedObject], bool] | None, rev: int, start: str | None, limit: int
+        self,
+        info: ResourceInfo,
+        prefix: str,
+        predicate: Callable[[CachedObject], bool] | None,
+        rev: int,
+        start: str | None,
+        limit: int,
     ) -> tuple[builtins.list[CachedObject], int, str, int]:
         from kubepy.apiserver.watchcache import decode
 
+        present = self.store_for(info).present
         store = self.server.store
         items: builtins.list[CachedObject] = []
         after = start
@@ -276,7 +285,7 @@ class ResourceHandlers:
                     raise errors.expired(CONTINUE_TOO_OLD) from None
                 raise errors.expired(f"too old resource version: {rev} ({store.compacted_revision() + 1})") from None
             for kv in page.items:
-                obj = decode(kv.key, kv.value, kv.mod_revision)
+                obj = present(decode(kv.key, kv.value, kv.mod_revision))
                 if predicate is None or predicate(obj):
                     items.append(obj)
             if not page.items:
@@ -363,7 +372,8 @@ class ResourceHandlers:
         predicate = build_predicate(ctx, info)
         await self.server.watch_cache.wait_fresh()
         rcache = self.server.watch_cache.caches[info.key_prefix()]
-        targets = [c for c in rcache.snapshot(list_prefix(info, ctx.info.namespace)) if predicate is None or predicate(c)]
+        views = (rs.present(c) for c in rcache.snapshot(list_prefix(info, ctx.info.namespace)))
+        targets = [c for c in views if predicate is None or predicate(c)]
         deleted: list[dict[str, Any]] = []
         for c in targets:
             meta = c.obj["metadata"]

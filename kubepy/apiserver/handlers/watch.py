@@ -54,6 +54,14 @@ class WatchHandler:
             def predicate(c: CachedObject) -> bool:
                 return c.obj["metadata"].get("name") == name and (base is None or base(c))
 
+        rs = self.server.store_for(info)
+        present = rs.present
+        if rs.converter is not None and predicate is not None:
+            served_predicate = predicate
+
+            def predicate(c: CachedObject) -> bool:
+                return served_predicate(present(c))
+
         rv = q.get("resourceVersion", "")
         bookmarks = q.get("allowWatchBookmarks", "") in ("true", "1")
         send_initial = q.get("sendInitialEvents", "")
@@ -107,7 +115,7 @@ class WatchHandler:
                     batch.extend(await watcher.next_batch(0))
                 chunks: list[bytes] = []
                 for kind, obj in batch:
-                    chunks.append(self._event(kind, obj, info, ctx, table))
+                    chunks.append(self._event(kind, present(obj), info, ctx, table))
                 if initial_end_pending:
                     initial_end_pending = False
                     chunks.append(self._bookmark(info, max(start_rev, cache.revision), initial_end=True))

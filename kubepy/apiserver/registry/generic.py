@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from kubepy.api import conversion
 from kubepy.api.naming import random_suffix
 from kubepy.api.resources import ResourceInfo
 from kubepy.apiserver import errors
@@ -96,6 +97,18 @@ class ResourceStore:
         self.strategy = strategy
         self.admission = admission
         self.clock = clock
+        self.converter = conversion.converter_for(info.group, info.version, info.kind)
+
+    def present(self, cached: CachedObject) -> CachedObject:
+        """A cached (stored-form) object as this resource serves it."""
+        if self.converter is None:
+            return cached
+        return cached.view(self.info.api_version, self.converter.from_storage)
+
+    def _encode(self, obj: Obj) -> tuple[bytes, Obj]:
+        """The stored form of a served object, encoded, and its dict (for the cache)."""
+        stored = obj if self.converter is None else self.converter.to_storage(obj)
+        return orjson.dumps(stored), stored
 
     @property
     def cache(self) -> ResourceCache:
@@ -108,7 +121,8 @@ class ResourceStore:
     async def current(self, namespace: str, name: str, *, fresh: bool = True) -> CachedObject | None:
         if fresh:
             await self.watch_cache.wait_fresh()
-        return self.cache.get(self.key(namespace, name))
+        cur = self.cache.get(self.key(namespace, name))
+        return None if cur is None else self.present(cur)
 
     async def get(self, namespace: str, name: str) -> CachedObject:
         cur = await self.current(namespace, name)
@@ -123,13 +137,14 @@ class ResourceStore:
         """The current version: the cache first, the store itself after a conflict."""
         if attempt == 0:
             await self.watch_cache.wait_fresh()
-            return self.cache.get(key)
+            cur = self.cache.get(key)
+            return None if cur is None else self.present(cur)
         kv = await self.store.get(key)
         if kv is None:
             return None
         from kubepy.apiserver.watchcache import decode
 
-        return decode(key, kv.value, kv.mod_revision)
+        return self.present(decode(key, kv.value, kv.mod_revision))
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, namespace: str, obj: Obj, opts: WriteOptions) -> Obj:
@@ -167,8 +182,8 @@ class ResourceStore:
                 if self.cache.get(self.key(namespace, name)) is not None:
                     raise errors.already_exists(info.plural, info.group, name)
                 return obj
-            value = orjson.dumps(obj)
-            self.watch_cache.hint(value, obj)
+            value, stored = self._encode(obj)
+            self.watch_cache.hint(value, stored)
             try:
                 rev = await self.store.create(self.key(namespace, name), value)
             except KeyExists:
@@ -301,8 +316,8 @@ class ResourceStore:
             if meta.get("deletionTimestamp") and not meta.get("finalizers") and self._deletion_done(new):
                 rev = await self.store.delete(key, expected_mod_revision=cur.rev)
             else:
-                value = orjson.dumps(new)
-                self.watch_cache.hint(value, new)
+                value, stored = self._encode(new)
+                self.watch_cache.hint(value, stored)
                 rev = await self.store.update(key, value, expected_mod_revision=cur.rev)
         except Conflict:
             if conditional:
@@ -422,7 +437,7 @@ class ResourceStore:
         meta = obj["metadata"]
         meta.pop("resourceVersion", None)
         try:
-            rev = await self.store.update(cur.key, orjson.dumps(obj), expected_mod_revision=cur.rev)
+            rev = await self.store.update(cur.key, self._encode(obj)[0], expected_mod_revision=cur.rev)
         except Conflict:
             raise _Retry() from None
         except KeyNotFound:
