@@ -27,6 +27,7 @@ run: install
 
 test: install
 	$(VENV)/bin/mypy kubepy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q tests
 
 test-unit: install
@@ -43,3 +44,4 @@ clean:
 
 lint: install
 	$(VENV)/bin/mypy kubepy
+	$(VENV)/bin/lint-imports
