@@ -96,7 +96,7 @@ class ItemExponentialLimiter:
         self._failures[item] = n + 1
         if n >= 64:  # 2**64 * base overflows any sensible cap
             return self.cap
-        return min(self.cap, self.base * (2**n))
+        return min(self.cap, self.base * 2.0**n)
 
     def forget(self, item: Hashable) -> None:
         self._failures.pop(item, None)

@@ -12,7 +12,7 @@ a server.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
 import orjson
@@ -44,7 +44,7 @@ def _event(line: bytes) -> WatchEvent:
     return str(kind), obj
 
 
-async def decode_events(chunks: AsyncIterable[bytes]) -> AsyncIterator[WatchEvent]:
+async def decode_events(chunks: AsyncIterable[bytes]) -> AsyncGenerator[WatchEvent, None]:
     """Yield each event of a watch body; raise ApiError on an ERROR event."""
     buf = b""
     async for chunk in chunks:
