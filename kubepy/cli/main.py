@@ -53,6 +53,40 @@ async def _run_apiserver(args: argparse.Namespace, banner: bool) -> None:
     await server.stop()
 
 
+async def _run_controller_manager(args: argparse.Namespace) -> None:
+    from kubepy.client import Client
+    from kubepy.controllers.manager import ControllerManager
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Client(args.kubeconfig, user_agent="kube-controller-manager/v1.32.0 (linux/amd64) kubepy") as client:
+        manager = ControllerManager(
+            client, controllers=args.controllers, leader_elect=args.leader_elect,
+            identity=args.identity,
+            options={"cluster_cidr": args.cluster_cidr, "node_cidr_mask_size": args.node_cidr_mask_size,
+                     "node_monitor_grace_period": args.node_monitor_grace_period,
+                     "pod_eviction_timeout": args.pod_eviction_timeout,
+                     "terminated_pod_gc_threshold": args.terminated_pod_gc_threshold},
+            lease_duration=args.leader_elect_lease_duration, renew_deadline=args.leader_elect_renew_deadline,
+            retry_period=args.leader_elect_retry_period,
+        )
+        run = asyncio.create_task(manager.run())
+        print(f"controller-manager started as {manager.identity}", flush=True)
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for t in (run, stopper):
+            t.cancel()
+        await asyncio.gather(run, stopper, return_exceptions=True)
+        if run in done and run.exception() is not None:
+            raise SystemExit(1)
+
+
+def _bool(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubepy", description="Kubernetes, written in Python")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -61,6 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     _apiserver_args(server)
     apiserver = sub.add_parser("apiserver", help="run the API server")
     _apiserver_args(apiserver)
+    cm = sub.add_parser("controller-manager", help="run the controller manager")
+    cm.add_argument("--kubeconfig", required=True)
+    cm.add_argument("--controllers", action="append", default=[], help="*, name or -name (repeatable, comma lists)")
+    cm.add_argument("--leader-elect", type=_bool, default=True)
+    cm.add_argument("--identity", default=None)
+    cm.add_argument("--leader-elect-lease-duration", type=float, default=15.0)
+    cm.add_argument("--leader-elect-renew-deadline", type=float, default=10.0)
+    cm.add_argument("--leader-elect-retry-period", type=float, default=2.0)
+    cm.add_argument("--cluster-cidr", default="10.244.0.0/16")
+    cm.add_argument("--node-cidr-mask-size", type=int, default=24)
+    cm.add_argument("--node-monitor-grace-period", type=float, default=40.0)
+    cm.add_argument("--pod-eviction-timeout", type=float, default=300.0)
+    cm.add_argument("--terminated-pod-gc-threshold", type=int, default=12500)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -69,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, None]]] = {
         "server": lambda a: _run_apiserver(a, banner=True),
         "apiserver": lambda a: _run_apiserver(a, banner=False),
+        "controller-manager": _run_controller_manager,
     }
     try:
         asyncio.run(commands[args.command](args))

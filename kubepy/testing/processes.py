@@ -90,3 +90,59 @@ def start_apiserver(
         time.sleep(0.02)
     handle.stop()
     raise RuntimeError(f"apiserver not ready after {timeout}s:\n{handle.log()}")
+
+
+@dataclass
+class ComponentProcess:
+    """Any other kubepy component started as a process (controller-manager, scheduler, ...)."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+        if self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def start_component(
+    role: str, args: list[str], log_path: Path, *, ready_marker: str, timeout: float = 30.0
+) -> ComponentProcess:
+    """Run ``python -m kubepy <role> <args>`` and wait for ``ready_marker`` in its output."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = open(log_path, "wb")  # noqa: SIM115 - owned by the child
+    proc = subprocess.Popen([sys.executable, "-m", "kubepy", role, *args], stdout=log_file, stderr=subprocess.STDOUT)
+    log_file.close()
+    handle = ComponentProcess(proc=proc, log_path=log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{role} exited with {proc.returncode}:\n{handle.log()}")
+        if ready_marker in handle.log():
+            return handle
+        time.sleep(0.02)
+    handle.stop()
+    raise RuntimeError(f"{role} not ready after {timeout}s:\n{handle.log()}")
+
+
+def start_controller_manager(kubeconfig: Path, log_path: Path, *extra: str) -> ComponentProcess:
+    return start_component(
+        "controller-manager", ["--kubeconfig", str(kubeconfig), *extra], log_path,
+        ready_marker="controller-manager started",
+    )
