@@ -88,3 +88,23 @@ def _check(
         ))
     if validation == "Warn":
         warnings.extend(result.warnings())
+
+
+def check_applied_object(obj: dict[str, Any], info: ResourceInfo, validation: str, warnings: list[str]) -> None:
+    """An apply configuration: kind and field checks only (it is partial, so no defaults)."""
+    check_kind(obj, info)
+    if not obj.get("apiVersion") or not obj.get("kind"):
+        raise errors.bad_request("apiVersion and kind must be set in an apply configuration")
+    if not info.schema:
+        return
+    result = schema_check.check_object(obj, info.schema, strict_unknown=validation != "Ignore", prune=False)
+    err = result.decode_error
+    if err is not None:
+        raise errors.bad_request(schema_check.decode_error_message(
+            err.message, target_kind=info.kind, body_kind=info.kind, body_version=info.version))
+    if result.strict_errors:
+        if validation == "Strict":
+            raise errors.bad_request(schema_check.decode_error_message(
+                result.strict_message(), target_kind=info.kind, body_kind=info.kind, body_version=info.version))
+        if validation == "Warn":
+            warnings.extend(result.warnings())

@@ -18,7 +18,7 @@ from aiohttp import web
 from kubepy.api.resources import ResourceInfo
 from kubepy.apiserver import codec, errors
 from kubepy.apiserver.handlers.context import Context
-from kubepy.apiserver.object_checks import check_body_object, check_patched_object
+from kubepy.apiserver.object_checks import check_applied_object, check_body_object, check_patched_object
 from kubepy.apiserver.registry.generic import ResourceStore, WriteOptions
 from kubepy.apiserver.watchcache import CachedObject
 from kubepy.storage.errors import Compacted
@@ -43,6 +43,10 @@ def write_options(ctx: Context) -> WriteOptions:
     manager = q.get("fieldManager", "")
     if len(manager) > 128:
         raise errors.bad_request("fieldManager: Too long: must have at most 128 bytes")
+    if not manager:
+        from kubepy.api.apply import default_manager
+
+        manager = default_manager(ctx.request.headers.get("User-Agent", ""))
     return WriteOptions(user=ctx.user, dry_run=bool(dry), field_manager=manager, warnings=ctx.warnings)
 
 
@@ -325,11 +329,9 @@ class ResourceHandlers:
                 f"the body of the request was in an unknown format - accepted media types include: "
                 f"{', '.join(codec.PATCH_TYPES)}",
             )
-        if content_type == "application/apply-patch+yaml":
-            raise errors.StatusError(
-                415, "UnsupportedMediaType", "server-side apply is not supported yet by this server"
-            )
         body = await read_body(ctx)
+        if content_type == "application/apply-patch+yaml":
+            return await self.apply(ctx, info, body, opts, validation, subresource)
         schema = info.schema or None
         rs = self.store_for(info)
 
@@ -344,6 +346,54 @@ class ResourceHandlers:
             return patched
 
         out = await rs.patch(ctx.info.namespace, ctx.info.name, mutate, opts, subresource=subresource)
+        return ctx.respond(out)
+
+    async def apply(
+        self, ctx: Context, info: ResourceInfo, body: bytes, opts: WriteOptions, validation: str, subresource: str
+    ) -> web.StreamResponse:
+        """Server-side apply: merge the manager's intent, create the object if it is absent."""
+        if not ctx.query.get("fieldManager"):
+            raise errors.StatusError(
+                422, "Invalid",
+                'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+                details={"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [{
+                    "reason": "FieldValueRequired", "message": "Required value: is required for apply patch",
+                    "field": "fieldManager"}]},
+            )
+        force_s = ctx.query.get("force", "")
+        if force_s not in ("", "true", "false"):
+            raise errors.bad_request(f'invalid force: "{force_s}"')
+        force = force_s == "true"
+        applied = codec.decode_body(body, "application/apply-patch+yaml", info.kind)
+        if not isinstance(applied, dict):
+            raise errors.bad_request("the object provided is unrecognized or malformed: expected an object")
+        check_applied_object(applied, info, validation, ctx.warnings)
+        opts.applied = True
+        rs = self.store_for(info)
+        fields = rs.fields
+        now = self.server.now_rfc3339()
+        ns, name = ctx.info.namespace, ctx.info.name
+        meta = applied.get("metadata") or {}
+        if meta.get("name") not in (None, name):
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+            )
+
+        def mutate(current: dict[str, Any]) -> dict[str, Any]:
+            merged = fields.apply(current, applied, manager=opts.field_manager, force=force,
+                                  subresource=subresource, now=now)
+            check_patched_object(merged, info, "Ignore", ctx.warnings)
+            return merged
+
+        try:
+            out = await rs.patch(ns, name, mutate, opts, subresource=subresource)
+        except errors.StatusError as e:
+            if e.code != 404 or subresource:
+                raise
+            obj = fields.apply(None, applied, manager=opts.field_manager, force=force, subresource="", now=now)
+            obj.setdefault("metadata", {})["name"] = name
+            check_patched_object(obj, info, "Ignore", ctx.warnings)
+            return ctx.respond(await rs.create(ns, obj, opts), status=201)
         return ctx.respond(out)
 
     # -- DELETE -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from kubepy.api.resources import ResourceInfo
 from kubepy.apiserver import errors
 from kubepy.apiserver.admission import Attributes, Chain
 from kubepy.apiserver.authn import UserInfo
+from kubepy.apiserver.registry.fieldmanager import FieldManager
 from kubepy.apiserver.registry.strategy import Obj, Strategy
 from kubepy.apiserver.watchcache import CachedObject, ResourceCache, WatchCache
 from kubepy.storage import Store
@@ -74,8 +75,11 @@ def copy_obj(cached: CachedObject) -> Obj:
 class WriteOptions:
     user: UserInfo | None = None
     dry_run: bool = False
+    #: the request's fieldManager, or the one upstream derives from the User-Agent
     field_manager: str = ""
     warnings: list[str] = field(default_factory=list)
+    #: the write is a server-side apply: managedFields were computed by the apply itself
+    applied: bool = False
 
 
 class ResourceStore:
@@ -98,6 +102,7 @@ class ResourceStore:
         self.admission = admission
         self.clock = clock
         self.converter = conversion.converter_for(info.group, info.version, info.kind)
+        self.fields = FieldManager(info)
 
     def present(self, cached: CachedObject) -> CachedObject:
         """A cached (stored-form) object as this resource serves it."""
@@ -167,6 +172,10 @@ class ResourceStore:
         meta["uid"] = new_uid()
         meta["creationTimestamp"] = rfc3339(self.clock())
         self.strategy.prepare_for_create(obj)
+        if not opts.applied:
+            obj = self.fields.track(None, obj, manager=opts.field_manager, subresource="",
+                                    now=meta["creationTimestamp"])
+            meta = obj["metadata"]
         generated = not meta.get("name") and bool(meta.get("generateName"))
         if generated:
             meta["name"] = meta["generateName"] + random_suffix()
@@ -284,6 +293,10 @@ class ResourceStore:
         if "managedFields" not in meta and "managedFields" in old_meta:
             meta["managedFields"] = old_meta["managedFields"]
         meta.pop("selfLink", None)
+        if not opts.applied:
+            new = self.fields.track(old, new, manager=opts.field_manager, subresource=subresource,
+                                    now=rfc3339(self.clock()))
+            meta = new["metadata"]
         if subresource == "status":
             self.strategy.prepare_for_status_update(new, old)
         elif subresource:
