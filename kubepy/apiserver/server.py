@@ -29,8 +29,7 @@ from kubepy.apiserver.authn import Authenticator, UserInfo
 from kubepy.apiserver.handlers.context import Context
 from kubepy.apiserver.handlers.discovery import Discovery
 from kubepy.apiserver.registry.generic import ResourceStore, rfc3339
-from kubepy.apiserver.registry.namespaces import NamespaceStrategy
-from kubepy.apiserver.registry.pods import PodStrategy
+from kubepy.apiserver.registry import make_strategy
 from kubepy.apiserver.registry.services import Allocator, ServiceStrategy
 from kubepy.apiserver.registry.strategy import Strategy
 from kubepy.apiserver.watchcache import WatchCache
@@ -95,23 +94,10 @@ class APIServer:
         return self.stores[(info.group, info.version, info.plural)]
 
     def _strategy(self, info: ResourceInfo) -> Strategy:
-        if info.group == "" and info.plural == "pods":
-            return PodStrategy(info)
-        if info.group == "" and info.plural == "namespaces":
-            return NamespaceStrategy(info)
-        if info.group == "" and info.plural == "services":
-            s = ServiceStrategy(info)
-            s.allocator = self.services.allocator
-            return s
-        if info.group == "" and info.plural == "secrets":
-            from kubepy.apiserver.registry.secrets import SecretStrategy
-
-            return SecretStrategy(info)
-        if info.group == "batch" and info.plural == "jobs":
-            from kubepy.apiserver.registry.jobs import JobStrategy
-
-            return JobStrategy(info)
-        return Strategy(info)
+        strategy = make_strategy(info)
+        if isinstance(strategy, ServiceStrategy):
+            strategy.allocator = self.services.allocator
+        return strategy
 
     def _build_stores(self) -> None:
         ns_info = self.registry.get("", "v1", "namespaces")
