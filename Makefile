@@ -8,7 +8,7 @@ PORT ?= 6443
 # Debian packages the project needs (kubectl comes with the machine).
 APT_PACKAGES := python3-venv
 
-.PHONY: install run test test-unit test-integration bench-api lint clean
+.PHONY: install run test test-unit test-integration bench-api bench-controllers lint clean
 
 install: $(VENV)/.installed
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -38,6 +38,9 @@ test-integration: install
 
 bench-api: install
 	$(PY) -m benchmarks.bench_api
+
+bench-controllers: install
+	$(PY) -m benchmarks.bench_controllers
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,6 +1,7 @@
 """The ``kubepy`` command: one binary, many roles (k3s style).
 
-``kubepy server`` runs the single-node cluster (for now: the API server);
+``kubepy server`` runs the single-node cluster (API server + controller manager, each a
+supervised child process);
 ``kubepy apiserver`` runs the API server alone. Later roles plug into the same table.
 """
 
@@ -28,7 +29,7 @@ def _apiserver_args(p: argparse.ArgumentParser, default_port: int = 6443) -> Non
     p.add_argument("--tls-san", action="append", default=[], help="extra DNS name or IP for the serving certificate")
 
 
-async def _run_apiserver(args: argparse.Namespace, banner: bool) -> None:
+async def _run_apiserver(args: argparse.Namespace) -> None:
     from kubepy.apiserver.server import APIServer, Config
 
     server = APIServer(Config(
@@ -43,14 +44,24 @@ async def _run_apiserver(args: argparse.Namespace, banner: bool) -> None:
         loop.add_signal_handler(sig, stop.set)
     await server.start()
     kubeconfig = args.data_dir.resolve() / "admin.kubeconfig"
-    if banner:
-        print(f"kubepy is running: API server at https://{server.advertise_address}:{server.port}", flush=True)
-        print("Point kubectl at it with:", flush=True)
-        print(f"  export KUBECONFIG={kubeconfig}", flush=True)
-    else:
-        print(f"ready: https://{server.advertise_address}:{server.port} kubeconfig={kubeconfig}", flush=True)
+    print(f"ready: https://{server.advertise_address}:{server.port} kubeconfig={kubeconfig}", flush=True)
     await stop.wait()
     await server.stop()
+
+
+async def _run_server(args: argparse.Namespace) -> None:
+    from kubepy.server.supervisor import ServerConfig, run
+
+    extra = ["--authorization-mode", args.authorization_mode, "--service-cluster-ip-range",
+             args.service_cluster_ip_range]
+    if args.token_auth_file:
+        extra += ["--token-auth-file", args.token_auth_file]
+    if args.advertise_address:
+        extra += ["--advertise-address", args.advertise_address]
+    for san in args.tls_san:
+        extra += ["--tls-san", san]
+    await run(ServerConfig(data_dir=args.data_dir.resolve(), port=args.secure_port, bind_address=args.bind_address,
+                           storage=args.storage, apiserver_args=extra))
 
 
 async def _run_controller_manager(args: argparse.Namespace) -> None:
@@ -114,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     commands: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, None]]] = {
-        "server": lambda a: _run_apiserver(a, banner=True),
-        "apiserver": lambda a: _run_apiserver(a, banner=False),
+        "server": _run_server,
+        "apiserver": _run_apiserver,
         "controller-manager": _run_controller_manager,
     }
     try:

@@ -1,0 +1,1 @@
+"""``kubepy server``: the one-command cluster, supervising every component as a child process."""
