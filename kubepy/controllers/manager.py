@@ -31,6 +31,7 @@ CONTROLLERS: dict[str, str] = {
     "daemonset": "kubepy.controllers.daemonset:new",
     "job": "kubepy.controllers.job:new",
     "cronjob": "kubepy.controllers.cronjob:new",
+    "ttl-after-finished": "kubepy.controllers.ttlafterfinished:new",
     "garbagecollector": "kubepy.controllers.garbagecollector:new",
     "namespace": "kubepy.controllers.namespace:new",
     "endpoints": "kubepy.controllers.endpoints:new",
