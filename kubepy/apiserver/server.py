@@ -22,6 +22,7 @@ from aiohttp import web
 from kubepy.api.resources import Registry, ResourceInfo, is_stored
 from kubepy.apiserver import authz
 from kubepy.apiserver.admission import Chain
+from kubepy.apiserver.admission.default_tolerations import DefaultTolerationSeconds
 from kubepy.apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from kubepy.apiserver.admission.service_account import ServiceAccount
 from kubepy.apiserver.app import App
@@ -115,7 +116,7 @@ class APIServer:
 
         self.services = ServiceStrategy(svc_info)
         self.services.allocator = Allocator(existing_services, self.config.service_cidr)
-        self.admission = Chain([NamespaceLifecycle(lookup_namespace), ServiceAccount()])
+        self.admission = Chain([NamespaceLifecycle(lookup_namespace), ServiceAccount(), DefaultTolerationSeconds()])
         for info in self.registry:
             if not is_stored(info):
                 continue

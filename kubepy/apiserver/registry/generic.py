@@ -248,8 +248,13 @@ class ResourceStore:
             if cur is None:
                 raise self.not_found(name)
             new = mutate(copy_obj(cur))
+            meta = new.get("metadata")
+            # the copy carries the version it was read at: that is not a client precondition,
+            # so a lost race is retried on a fresh read (a patch naming another version is not)
+            copied = isinstance(meta, dict) and meta.get("resourceVersion") == cur.obj["metadata"].get(
+                "resourceVersion")
             try:
-                return await self._update_from(cur, new, opts, subresource=subresource, precondition=True)
+                return await self._update_from(cur, new, opts, subresource=subresource, precondition=not copied)
             except _Retry:
                 continue
         raise errors.stale(self.info.plural, self.info.group, name)
@@ -278,7 +283,7 @@ class ResourceStore:
         rv = meta.get("resourceVersion")
         if rv and rv != old_meta.get("resourceVersion"):
             raise errors.stale(info.plural, info.group, name)
-        conditional = bool(rv)
+        conditional = bool(rv) and precondition
         new["apiVersion"], new["kind"] = info.api_version, info.kind
         meta["name"] = name
         if info.namespaced:

@@ -33,6 +33,7 @@ GENERATION_KINDS = frozenset(
         ("autoscaling", "HorizontalPodAutoscaler"),
         ("apiextensions.k8s.io", "CustomResourceDefinition"),
         ("storage.k8s.io", "VolumeAttachment"),
+        ("discovery.k8s.io", "EndpointSlice"),
     }
 )
 
