@@ -72,7 +72,8 @@ async def _run_controller_manager(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Client(args.kubeconfig, user_agent="kube-controller-manager/v1.32.0 (linux/amd64) kubepy") as client:
+    async with Client(args.kubeconfig, user_agent="kube-controller-manager/v1.32.0 (linux/amd64) kubepy",
+                      qps=args.kube_api_qps, burst=args.kube_api_burst) as client:
         manager = ControllerManager(
             client, controllers=args.controllers, leader_elect=args.leader_elect,
             identity=args.identity,
@@ -119,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     cm.add_argument("--node-monitor-grace-period", type=float, default=40.0)
     cm.add_argument("--pod-eviction-timeout", type=float, default=300.0)
     cm.add_argument("--terminated-pod-gc-threshold", type=int, default=12500)
+    # upstream defaults to 20/30; a kubepy API server on the same machine takes far more
+    cm.add_argument("--kube-api-qps", type=float, default=300.0)
+    cm.add_argument("--kube-api-burst", type=int, default=600)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -214,6 +214,14 @@ class SharedInformer:
                 self._call(h.on_delete, obj)
 
 
+def strip_managed_fields(obj: Obj) -> None:
+    """Drop ``metadata.managedFields`` before caching, as client-go's informers are usually
+    told to: controllers never read them, and they are a large share of each object."""
+    meta = obj.get("metadata")
+    if meta is not None and "managedFields" in meta:
+        del meta["managedFields"]
+
+
 class _InformerStore:
     """The reflector's store: updates the informer's cache, then tells its handlers."""
 
@@ -224,6 +232,8 @@ class _InformerStore:
         inf = self.informer
         indexer = inf.indexer
         old = dict(indexer.items())
+        for item in items:
+            strip_managed_fields(item)
         indexer.replace(items)
         for key, obj in indexer.items():
             prev = old.pop(key, None)
@@ -236,6 +246,7 @@ class _InformerStore:
         inf._synced.set()
 
     def add(self, obj: Obj) -> None:
+        strip_managed_fields(obj)
         prev = self.informer.indexer.add(obj)
         if prev is None:
             self.informer._fire_add(obj)
