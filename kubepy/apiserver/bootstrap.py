@@ -1,4 +1,5 @@
-"""Objects every cluster starts with: the system namespaces and the ``kubernetes`` service.
+"""Objects every cluster starts with: the system namespaces, the ``kubernetes`` service and
+the two system PriorityClasses (``system-node-critical``, ``system-cluster-critical``).
 
 Created on each start when missing (idempotent), through the same ResourceStores as API
 writes, so they carry uids, timestamps and defaults like any other object.
@@ -24,6 +25,23 @@ async def ensure_defaults(server: APIServer) -> None:
         if await ns_store.current("", name) is None:
             await _create(ns_store, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     await ensure_kubernetes_service(server)
+    await ensure_system_priority_classes(server)
+
+
+async def ensure_system_priority_classes(server: APIServer) -> None:
+    """Create the built-in classes when missing (upstream's scheduling post-start hook)."""
+    from kubepy.api.validation.scheduling import SYSTEM_PRIORITY_CLASSES
+
+    info = server.registry.get("scheduling.k8s.io", "v1", "priorityclasses")
+    if info is None:
+        return
+    pc_store = server.store_for(info)
+    for name, (value, description) in SYSTEM_PRIORITY_CLASSES.items():
+        if await pc_store.current("", name) is None:
+            await _create(pc_store, "", {
+                "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+                "value": value, "description": description, "preemptionPolicy": "PreemptLowerPriority",
+            })
 
 
 async def ensure_kubernetes_service(server: APIServer) -> None:

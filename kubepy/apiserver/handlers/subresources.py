@@ -2,7 +2,7 @@
 
 Scale is a view of the parent (autoscaling/v1 Scale): reading builds it, writing it sets
 the parent's ``spec.replicas``. Binding assigns a pod to a node (the scheduler's write);
-eviction deletes a pod gracefully (disruption budgets come with the policy group).
+eviction deletes a pod gracefully once its PodDisruptionBudget allows it.
 """
 
 from __future__ import annotations
@@ -60,6 +60,11 @@ class SubresourceHandlers:
 
     # -- scale ---------------------------------------------------------------------------------
     async def scale(self, ctx: Context, info: ResourceInfo) -> web.StreamResponse:
+        custom = info.extra.get("scaleSubresource")  # custom resources: the CRD's replica paths
+        if isinstance(custom, dict):
+            from kubepy.apiserver.crds.scale import serve_scale
+
+            return await serve_scale(self.server, ctx, info, custom)
         rs = self.server.store_for(info)
         ns, name = ctx.info.namespace, ctx.info.name
         method = ctx.request.method
@@ -174,12 +179,39 @@ class SubresourceHandlers:
         ename = (eviction.get("metadata") or {}).get("name")
         if ename and ename != ctx.info.name:
             raise errors.bad_request(f"name in URL does not match name in Eviction object")
-        options = eviction.get("deleteOptions") or {}
+        options = dict(eviction.get("deleteOptions") or {})
         opts = write_options(ctx)
         if options.get("dryRun"):
             opts.dry_run = True
         rs = self.server.store_for(info)
-        await rs.delete(ctx.info.namespace, ctx.info.name, options, opts)
+        ns, name = ctx.info.namespace, ctx.info.name
+        pod = (await rs.get(ns, name)).obj
+        # the pod's disruption budget, if one must allow this (kubepy.apiserver.registry.disruption)
+        from kubepy.apiserver.registry import disruption
+        from kubepy.apiserver.registry.generic import WriteOptions, copy_obj
+
+        pdb_info = self.server.registry.get("policy", "v1", "poddisruptionbudgets")
+        if pdb_info is not None:
+            pdb_store = self.server.store_for(pdb_info)
+            budgets = [c.obj for c in pdb_store.cache.snapshot(pdb_info.key_prefix(ns))]
+            plan = disruption.eviction_plan(pod, disruption.budgets_for_pod(budgets, pod))
+            if plan.budget is not None:
+                pdb_name = plan.budget["metadata"]["name"]
+                now = self.server.now_rfc3339()
+                if opts.dry_run:
+                    cur = await pdb_store.get(ns, pdb_name)
+                    disruption.check_and_decrement(copy_obj(cur), name, now, dry_run=True)
+                else:
+                    # check and take one disruption atomically: a CAS status write, re-read on conflict
+                    await pdb_store.patch(
+                        ns, pdb_name, lambda cur: disruption.check_and_decrement(cur, name, now, dry_run=False),
+                        WriteOptions(user=ctx.user, field_manager="kube-apiserver"), subresource="status",
+                    )
+                pre = dict(options.get("preconditions") or {})
+                if not pre.get("resourceVersion"):
+                    pre["resourceVersion"] = pod["metadata"].get("resourceVersion")
+                    options["preconditions"] = pre
+        await rs.delete(ns, name, options, opts)
         return ctx.respond({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
                            status=201)
 

@@ -8,6 +8,8 @@ from ``make_strategy``'s caller afterwards.
 from __future__ import annotations
 
 from kubepy.api.resources import ResourceInfo
+from kubepy.apiserver.registry.autoscaling import HPAStrategy
+from kubepy.apiserver.registry.certificates import CSRStrategy
 from kubepy.apiserver.registry.jobs import JobStrategy
 from kubepy.apiserver.registry.namespaces import NamespaceStrategy
 from kubepy.apiserver.registry.pods import PodStrategy
@@ -21,6 +23,8 @@ STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
     ("", "services"): ServiceStrategy,
     ("", "secrets"): SecretStrategy,
     ("batch", "jobs"): JobStrategy,
+    ("certificates.k8s.io", "certificatesigningrequests"): CSRStrategy,
+    ("autoscaling", "horizontalpodautoscalers"): HPAStrategy,
 }
 
 
