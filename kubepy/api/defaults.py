@@ -693,3 +693,14 @@ def prepare_namespace_for_create(obj: Obj) -> None:
         finalizers = spec["finalizers"] = []
     if "kubernetes" not in finalizers:
         finalizers.append("kubernetes")
+
+
+def _merge_group_defaulters() -> None:
+    """The defaulters of the issue-6 groups live in group_defaults (same table shape)."""
+    from kubepy.api.group_defaults import DEFAULTERS as GROUP_DEFAULTERS
+
+    for name, fns in GROUP_DEFAULTERS.items():
+        DEFAULTERS[name] = DEFAULTERS.get(name, ()) + fns
+
+
+_merge_group_defaulters()

@@ -8,7 +8,7 @@ resource's names. Custom resources are added at run time with ``Registry.add``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 ALL_VERBS: tuple[str, ...] = (
     "create",
@@ -171,6 +171,7 @@ EVENT_FIELDS = (
     "type",
 )
 ALL = ("all",)
+API_EXTENSIONS = ("api-extensions",)
 
 BUILTIN: tuple[ResourceInfo, ...] = (
     # core/v1
@@ -218,6 +219,65 @@ BUILTIN: tuple[ResourceInfo, ...] = (
     _r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", schema_pkg="discovery"),
     # events.k8s.io/v1: a view of the core events (kubepy.api.conversion)
     _r("events.k8s.io", "v1", "Event", "events", short=("ev",), schema_pkg="events", storage="events"),
+    # apiextensions.k8s.io/v1 (custom resources themselves are added at run time)
+    ResourceInfo(
+        group="apiextensions.k8s.io", version="v1", kind="CustomResourceDefinition",
+        plural="customresourcedefinitions", singular="customresourcedefinition", namespaced=False,
+        short_names=("crd", "crds"), categories=("api-extensions",),
+        subresources=(_status("CustomResourceDefinition"),),
+        schema="io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition",
+        storage_resource="apiextensions.k8s.io/customresourcedefinitions",
+    ),
+    # -- the rest of the built-in groups (issue 6): stored, validated and printed --------------
+    # rbac.authorization.k8s.io/v1
+    _r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False),
+    _r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
+    _r("rbac.authorization.k8s.io", "v1", "Role", "roles"),
+    _r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
+    # storage.k8s.io/v1
+    _r("storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced=False, short=("sc",)),
+    _r("storage.k8s.io", "v1", "CSIDriver", "csidrivers", namespaced=False),
+    _r("storage.k8s.io", "v1", "CSINode", "csinodes", namespaced=False),
+    _r("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", namespaced=False, status=True),
+    _r("storage.k8s.io", "v1", "CSIStorageCapacity", "csistoragecapacities"),
+    # policy/v1
+    _r("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",), status=True),
+    # networking.k8s.io/v1
+    _r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", short=("netpol",)),
+    _r("networking.k8s.io", "v1", "Ingress", "ingresses", short=("ing",), status=True),
+    _r("networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False),
+    # autoscaling: v2 first (the preferred version, and the stored form); v1 is a converted view
+    _r("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short=("hpa",),
+       categories=ALL, status=True),
+    _r("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short=("hpa",),
+       categories=ALL, status=True),
+    # scheduling.k8s.io/v1, node.k8s.io/v1
+    _r("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced=False, short=("pc",)),
+    _r("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", namespaced=False),
+    # certificates.k8s.io/v1
+    _r("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", namespaced=False,
+       short=("csr",), status=True,
+       subs=(Subresource(name="approval", kind="CertificateSigningRequest", verbs=STATUS_VERBS),),
+       fields=("spec.signerName",)),
+    # admissionregistration.k8s.io/v1 (stored only: no webhook calls, no policy evaluation yet)
+    _r("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+       namespaced=False, categories=API_EXTENSIONS),
+    _r("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+       namespaced=False, categories=API_EXTENSIONS),
+    _r("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies",
+       namespaced=False, categories=API_EXTENSIONS, status=True),
+    _r("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding",
+       "validatingadmissionpolicybindings", namespaced=False, categories=API_EXTENSIONS),
+    # flowcontrol.apiserver.k8s.io/v1 (stored; no request fairness is enforced)
+    _r("flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "flowschemas", namespaced=False, status=True),
+    _r("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", "prioritylevelconfigurations",
+       namespaced=False, status=True),
+    # apiregistration.k8s.io/v1 (stored; nothing is proxied to aggregated servers)
+    replace(
+        _r("apiregistration.k8s.io", "v1", "APIService", "apiservices", namespaced=False,
+           categories=API_EXTENSIONS, status=True, storage="apiregistration.k8s.io/apiservices"),
+        schema="io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService",
+    ),
 )
 
 

@@ -207,6 +207,14 @@ class App:
                 if verb == "patch":
                     return await self.resources.patch(ctx, res, subresource="status")
                 raise errors.method_not_allowed()
+            if sub == "approval":
+                if verb == "get":
+                    return await self.resources.get(ctx, res)
+                if verb == "update":
+                    return await self.resources.update(ctx, res, subresource="approval")
+                if verb == "patch":
+                    return await self.resources.patch(ctx, res, subresource="approval")
+                raise errors.method_not_allowed()
             if sub == "scale":
                 return await self.subresources.scale(ctx, res)
             if sub == "binding" and verb == "create":

@@ -15,6 +15,11 @@ from kubepy.api.resources import ResourceInfo
 from kubepy.apiserver import errors
 
 
+def _custom(info: ResourceInfo) -> Any:
+    """Custom resources carry their own body checks (kubepy.apiserver.crds.serving)."""
+    return info.extra.get("objectChecks")
+
+
 def check_kind(obj: dict[str, Any], info: ResourceInfo, kind: str | None = None) -> None:
     expected_kind = kind or info.kind
     av = obj.get("apiVersion")
@@ -45,6 +50,9 @@ def check_body_object(
     check_kind(obj, info, kind)
     schema_name = schema or info.schema
     if not schema_name:
+        custom = _custom(info)
+        if custom is not None:
+            custom.check_body(obj, validation, warnings)
         return
     version = body_version.rsplit("/", 1)[-1] if isinstance(body_version, str) else ""
     _check(obj, schema_name, validation, warnings, kind or info.kind, body=body,
@@ -56,6 +64,9 @@ def check_patched_object(obj: dict[str, Any], info: ResourceInfo, validation: st
     """The same checks on the result of a patch."""
     check_kind(obj, info)
     if not info.schema:
+        custom = _custom(info)
+        if custom is not None:
+            custom.check_patched(obj, validation, warnings)
         return
     _check(obj, info.schema, validation, warnings, info.kind, body_kind=info.kind, body_version=info.version)
     defaults.apply_defaults(obj, info.schema)
@@ -96,6 +107,9 @@ def check_applied_object(obj: dict[str, Any], info: ResourceInfo, validation: st
     if not obj.get("apiVersion") or not obj.get("kind"):
         raise errors.bad_request("apiVersion and kind must be set in an apply configuration")
     if not info.schema:
+        custom = _custom(info)
+        if custom is not None:
+            custom.check_applied(obj, validation, warnings)
         return
     result = schema_check.check_object(obj, info.schema, strict_unknown=validation != "Ignore", prune=False)
     err = result.decode_error

@@ -95,6 +95,10 @@ class APIServer:
         return self.stores[(info.group, info.version, info.plural)]
 
     def _strategy(self, info: ResourceInfo) -> Strategy:
+        if (info.group, info.plural) == ("apiextensions.k8s.io", "customresourcedefinitions"):
+            from kubepy.apiserver.crds.strategy import CRDStrategy
+
+            return CRDStrategy(info)
         strategy = make_strategy(info)
         if isinstance(strategy, ServiceStrategy):
             strategy.allocator = self.services.allocator
@@ -116,7 +120,13 @@ class APIServer:
 
         self.services = ServiceStrategy(svc_info)
         self.services.allocator = Allocator(existing_services, self.config.service_cidr)
-        self.admission = Chain([NamespaceLifecycle(lookup_namespace), ServiceAccount(), DefaultTolerationSeconds()])
+        from kubepy.apiserver.admission.priority import Priority
+        from kubepy.apiserver.registry.certificates import RequestorAdmission
+
+        self.admission = Chain([
+            NamespaceLifecycle(lookup_namespace), ServiceAccount(), DefaultTolerationSeconds(),
+            Priority.for_server(self), RequestorAdmission(),
+        ])
         for info in self.registry:
             if not is_stored(info):
                 continue
@@ -189,6 +199,7 @@ class APIServer:
             client_cert_pem=pki.admin_cert.read_bytes(),
             client_key_pem=pki.admin_key.read_bytes(),
         )
+        await self._start_crds()
         self._tasks.append(asyncio.create_task(self._compactor(), name="compactor"))
         self._tasks.append(asyncio.create_task(self._gc_freezer(), name="gc-freezer"))
         self.ready = True
@@ -196,6 +207,7 @@ class APIServer:
 
     async def stop(self) -> None:
         self.ready = False
+        await self._stop_crds()
         for t in self._tasks:
             t.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -204,6 +216,19 @@ class APIServer:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.store.close()
+
+    # -- custom resources -------------------------------------------------------------------
+    async def _start_crds(self) -> None:
+        """Serve the stored CRDs (before /readyz turns ok) and start the CRD controller."""
+        from kubepy.apiserver.crds.controller import CRDController
+
+        self.crds = CRDController(self)
+        await self.crds.start()
+
+    async def _stop_crds(self) -> None:
+        crds = getattr(self, "crds", None)
+        if crds is not None:
+            await crds.stop()
 
     @staticmethod
     def _tune_gc() -> None:
@@ -245,7 +270,9 @@ class APIServer:
     ) -> dict[str, Any]:
         from kubepy.api import printers
 
-        printer = printers.printer_for(info.group, info.kind)
+        printer = info.extra.get("printer")  # custom resources: their CRD's printer columns
+        if not isinstance(printer, printers.TablePrinter):
+            printer = printers.printer_for(info.group, info.kind)
         include = ctx.query.get("includeObject", "Metadata")
         meta = meta or {}
         try:

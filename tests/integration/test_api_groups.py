@@ -182,8 +182,6 @@ def test_system_priority_classes_exist(kubectl: Kubectl) -> None:
     assert values["system-cluster-critical"] == 2000000000
 
 
-@pytest.mark.xfail(strict=True, reason="needs the Priority admission plugin in the API server's admission chain "
-                                       "(kubepy.apiserver.admission.priority.Priority.for_server, wired in server.py)")
 def test_pod_naming_a_system_class_gets_its_priority(kubectl: Kubectl, namespace: str) -> None:
     kubectl("-n", namespace, "apply", "-f", "-", input=json.dumps({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "critical"},
@@ -223,9 +221,6 @@ def test_csr_is_stored_pending_and_prints(kubectl: Kubectl) -> None:
     assert out.splitlines()[1].split()[-1] == "Pending"
 
 
-@pytest.mark.xfail(strict=True, reason="needs the approval subresource routed in kubepy/apiserver/app.py "
-                                       "(PUT .../certificatesigningrequests/<name>/approval -> update with "
-                                       "subresource='approval')")
 def test_kubectl_certificate_approve_sets_the_approved_condition(kubectl: Kubectl) -> None:
     _create_csr(kubectl, "alice-approve")
     kubectl("certificate", "approve", "alice-approve")

@@ -20,6 +20,18 @@ from typing import Any
 from kubepy.api.field_errors import FieldError
 from kubepy.api.resources import BUILTIN
 from kubepy.api.validation import apps, batch, coordination, core, discovery, events, names
+from kubepy.api.validation import (  # the issue-6 groups
+    admissionregistration,
+    autoscaling,
+    certificates,
+    networking,
+    node,
+    policy,
+    rbac,
+    scheduling,
+    storage,
+)
+from kubepy.api.validation import apiextensions
 from kubepy.api.validation.meta import validate_object_meta, validate_object_meta_update
 
 CreateFn = Callable[[Mapping[str, Any]], list[FieldError]]
@@ -91,6 +103,66 @@ validators: dict[tuple[str, str], KindValidator] = {
         create=discovery.validate_endpoint_slice, update=discovery.validate_endpoint_slice_update
     ),
     ("events.k8s.io", "Event"): KindValidator(create=events.validate_event, update=events.validate_event_update),
+    **{(rbac.GROUP, kind): KindValidator(create=c, update=u) for kind, c, u in (
+        ("Role", rbac.validate_role, rbac.validate_role_update),
+        ("ClusterRole", rbac.validate_cluster_role, rbac.validate_cluster_role_update),
+        ("RoleBinding", rbac.validate_role_binding, rbac.validate_role_binding_update),
+        ("ClusterRoleBinding", rbac.validate_cluster_role_binding, rbac.validate_cluster_role_binding_update),
+    )},
+    **{("storage.k8s.io", kind): KindValidator(create=c, update=u) for kind, c, u in (
+        ("StorageClass", storage.validate_storage_class, storage.validate_storage_class_update),
+        ("CSIDriver", storage.validate_csi_driver, storage.validate_csi_driver_update),
+        ("CSINode", storage.validate_csi_node, storage.validate_csi_node_update),
+        ("CSIStorageCapacity", storage.validate_csi_storage_capacity, storage.validate_csi_storage_capacity_update),
+    )},
+    ("storage.k8s.io", "VolumeAttachment"): KindValidator(
+        create=storage.validate_volume_attachment,
+        update=storage.validate_volume_attachment_update,
+        status_update=storage.validate_volume_attachment_status_update,
+    ),
+    ("policy", "PodDisruptionBudget"): KindValidator(
+        create=policy.validate_pdb, update=policy.validate_pdb_update, status_update=policy.validate_pdb_status_update
+    ),
+    ("networking.k8s.io", "NetworkPolicy"): KindValidator(
+        create=networking.validate_network_policy, update=networking.validate_network_policy_update
+    ),
+    ("networking.k8s.io", "Ingress"): KindValidator(
+        create=networking.validate_ingress,
+        update=networking.validate_ingress_update,
+        status_update=networking.validate_ingress_status_update,
+    ),
+    ("networking.k8s.io", "IngressClass"): KindValidator(
+        create=networking.validate_ingress_class, update=networking.validate_ingress_class_update
+    ),
+    ("autoscaling", "HorizontalPodAutoscaler"): KindValidator(
+        create=autoscaling.validate_hpa,
+        update=autoscaling.validate_hpa_update,
+        status_update=autoscaling.validate_hpa_status_update,
+    ),
+    ("scheduling.k8s.io", "PriorityClass"): KindValidator(
+        create=scheduling.validate_priority_class, update=scheduling.validate_priority_class_update
+    ),
+    ("node.k8s.io", "RuntimeClass"): KindValidator(create=node.validate_runtime_class, update=node.validate_runtime_class_update),
+    ("certificates.k8s.io", "CertificateSigningRequest"): KindValidator(
+        create=certificates.validate_csr,
+        update=certificates.validate_csr_update,
+        status_update=certificates.validate_csr_status_update,
+    ),
+    **{("admissionregistration.k8s.io", kind): KindValidator(create=c, update=u) for kind, c, u in (
+        ("MutatingWebhookConfiguration", admissionregistration.validate_mutating_webhook_configuration,
+         admissionregistration.validate_mutating_webhook_configuration_update),
+        ("ValidatingWebhookConfiguration", admissionregistration.validate_validating_webhook_configuration,
+         admissionregistration.validate_validating_webhook_configuration_update),
+        ("ValidatingAdmissionPolicy", admissionregistration.validate_validating_admission_policy,
+         admissionregistration.validate_validating_admission_policy_update),
+        ("ValidatingAdmissionPolicyBinding", admissionregistration.validate_validating_admission_policy_binding,
+         admissionregistration.validate_validating_admission_policy_binding_update),
+    )},
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): KindValidator(
+        create=apiextensions.validate_crd,
+        update=apiextensions.validate_crd_update,
+        status_update=apiextensions.validate_crd_status_update,
+    ),
 }
 
 _NAMESPACED: dict[tuple[str, str], bool] = {(info.group, info.kind): info.namespaced for info in BUILTIN}

@@ -6,10 +6,8 @@ write (the signer) changes only the status, and cannot touch the Approved/Denied
 conditions; an approval write (``kubectl certificate approve|deny``) changes only
 ``status.conditions``. Condition timestamps left empty are filled as upstream does.
 
-The approval split is applied from ``bump_generation``: the generic store calls that hook
-for writes to subresources other than status (binding, finalize, approval), and a CSR
-has no other such subresource. ``prepare_for_subresource_update`` is the explicit entry
-point for a store that dispatches subresources by name.
+The approval split is applied in ``prepare_for_subresource_update``, which the generic
+store calls for writes to subresources other than status.
 
 The requestor fields (``spec.username``/``uid``/``groups``/``extra``) come from the
 authenticated user at creation: ``RequestorAdmission`` sets them (the strategy hooks do
@@ -102,10 +100,6 @@ class CSRStrategy(Strategy):
             self.prepare_for_approval_update(new, old)
         else:
             Strategy.bump_generation(self, new, old)
-
-    def bump_generation(self, new: Obj, old: Obj) -> None:
-        # reached only for non-status subresource writes: see the module docstring
-        self.prepare_for_approval_update(new, old)
 
     def validate_update(self, new: Obj, old: Obj) -> list[FieldError]:
         # one validator serves main and approval writes: a main update restored the old

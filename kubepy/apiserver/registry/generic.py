@@ -305,8 +305,7 @@ class ResourceStore:
         if subresource == "status":
             self.strategy.prepare_for_status_update(new, old)
         elif subresource:
-            # binding, finalize: server-side writes of both spec and status
-            self.strategy.bump_generation(new, old)
+            self.strategy.prepare_for_subresource_update(subresource, new, old)
         else:
             self.strategy.prepare_for_update(new, old)
         attrs = Attributes("UPDATE", info, old_meta.get("namespace", ""), name, new, old, opts.user,

@@ -101,6 +101,11 @@ class Strategy:
             new["metadata"]["generation"] = (old_gen or 0) + 1
         # upstream: setting deletionTimestamp also bumps generation for graceful kinds; omitted
 
+    def prepare_for_subresource_update(self, subresource: str, new: Obj, old: Obj) -> None:
+        """Other subresource writes (binding, finalize, approval, scale): the handler built
+        ``new`` itself; by default only the generation follows the spec."""
+        self.bump_generation(new, old)
+
     def prepare_for_status_update(self, new: Obj, old: Obj) -> None:
         """Status writes change only status: spec and most metadata come from ``old``."""
         for k, v in old.items():

@@ -29,7 +29,7 @@ def refs(node: Any, prefix: str) -> set[str]:
     out: set[str] = set()
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "$ref":
+            if key == "$ref" and isinstance(value, str):
                 assert value.startswith(prefix), value
                 out.add(value[len(prefix):])
             elif not key.startswith("x-"):
