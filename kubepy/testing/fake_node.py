@@ -100,9 +100,9 @@ class FakeNode:
         except ApiError as e:
             if e.code != 409:
                 raise
-        cur = await self.client.get(self.nodes, self.name)
-        cur["status"] = self._node_status()
-        await self.client.update_status(self.nodes, cur)
+        # a patch, not a read-modify-write: controllers (node IPAM) may be writing the node too
+        await self.client.patch(self.nodes, self.name, {"status": self._node_status()}, type="merge",
+                                subresource="status")
 
     async def _heartbeat(self) -> None:
         while True:

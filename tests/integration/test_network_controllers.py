@@ -189,7 +189,15 @@ def test_nodes_get_distinct_pod_cidrs(kubectl: Kubectl, nodes: BackgroundNodes) 
 
 def test_a_silent_node_becomes_unknown_tainted_and_loses_its_pods(
         kubectl: Kubectl, namespace: str, nodes: BackgroundNodes) -> None:
-    apply(kubectl, namespace, web_pod("victim", "gamma", labels={"app": "victim"}))
+    victim = web_pod("victim", "gamma", labels={"app": "victim"})
+    # every pod tolerates an unreachable node for 300 s (DefaultTolerationSeconds admission);
+    # this one only for 1 s, so the eviction happens within the test
+    victim["spec"]["tolerations"] = [{"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                                      "effect": "NoExecute", "tolerationSeconds": 1}]
+    apply(kubectl, namespace, victim)
+    assert {t["key"]: t.get("tolerationSeconds") for t in
+            kubectl.json("get", "pod", "victim", "-n", namespace)["spec"]["tolerations"]} == {
+        "node.kubernetes.io/unreachable": 1, "node.kubernetes.io/not-ready": 300}
     poll(lambda: kubectl.json("get", "pod", "victim", "-n", namespace)["status"].get("phase") == "Running",
          timeout=10)
     nodes.stop_node("gamma")
