@@ -1,0 +1,1 @@
+"""kube-scheduler: the upstream scheduling framework (queue, cache, cycle, plugins)."""
