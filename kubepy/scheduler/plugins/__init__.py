@@ -1,0 +1,1 @@
+"""Scheduler plugins: one module per plugin (upstream names), listed in registry.py."""
