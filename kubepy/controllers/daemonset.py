@@ -60,7 +60,9 @@ from kubepy.controllers.podcontrol import (
     adopt_patch,
     claim,
     controller_of,
+    owner_for_ref,
     owner_reference,
+    owners_selecting,
     pod_from_template,
     release_patch,
 )
@@ -574,28 +576,10 @@ class DaemonSetController(Controller):
             self.enqueue(ds)
 
     def _ds_for_ref(self, namespace: str, ref: Mapping[str, Any] | None) -> Obj | None:
-        if ref is None or ref.get("kind") != "DaemonSet":
-            return None
-        ds: Obj | None = self.daemonsets.indexer.get_by_name(namespace, ref.get("name", ""))
-        if ds is None or ds["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return ds
+        return owner_for_ref(self.daemonsets.indexer, namespace, ref, "DaemonSet")
 
     def _selecting(self, obj: Mapping[str, Any]) -> list[Obj]:
-        labels = obj["metadata"].get("labels") or {}
-        if not labels:
-            return []
-        out: list[Obj] = []
-        for ds in self.daemonsets.indexer.by_namespace(obj["metadata"].get("namespace", "")):
-            selector = (ds.get("spec") or {}).get("selector")
-            if not selector:
-                continue
-            try:
-                if from_label_selector_dict(selector).matches(labels):
-                    out.append(ds)
-            except SelectorError:
-                continue
-        return out
+        return owners_selecting(self.daemonsets.indexer, obj)
 
     def _pod_added(self, pod: Obj) -> None:
         if pod["metadata"].get("deletionTimestamp"):

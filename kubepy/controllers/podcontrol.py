@@ -127,3 +127,33 @@ def is_ready(pod: Mapping[str, Any]) -> bool:
         if c.get("type") == "Ready":
             return bool(c.get("status") == "True")
     return False
+
+
+def owner_for_ref(indexer: Any, namespace: str, ref: Mapping[str, Any] | None, kind: str) -> Obj | None:
+    """The cached owner a controller reference points at (same kind, name and uid), if any."""
+    if ref is None or ref.get("kind") != kind:
+        return None
+    owner: Obj | None = indexer.get_by_name(namespace, ref.get("name", ""))
+    if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
+        return None
+    return owner
+
+
+def owners_selecting(indexer: Any, obj: Mapping[str, Any]) -> list[Obj]:
+    """Cached owners in the object's namespace whose label selector matches its labels."""
+    from kubepy.api.selectors import SelectorError, from_label_selector_dict
+
+    labels = obj["metadata"].get("labels") or {}
+    if not labels:
+        return []
+    out: list[Obj] = []
+    for owner in indexer.by_namespace(obj["metadata"].get("namespace", "")):
+        selector = (owner.get("spec") or {}).get("selector")
+        if not selector:
+            continue
+        try:
+            if from_label_selector_dict(selector).matches(labels):
+                out.append(owner)
+        except SelectorError:
+            continue
+    return out

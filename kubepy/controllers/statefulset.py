@@ -65,7 +65,9 @@ from kubepy.controllers.podcontrol import (
     adopt_patch,
     claim,
     controller_of,
+    owner_for_ref,
     owner_reference,
+    owners_selecting,
     pod_from_template,
     release_patch,
 )
@@ -491,28 +493,10 @@ class StatefulSetController(Controller):
 
     # -- event handlers ---------------------------------------------------------------------------
     def _set_for_ref(self, namespace: str, ref: Mapping[str, Any] | None) -> Obj | None:
-        if ref is None or ref.get("kind") != "StatefulSet":
-            return None
-        sts: Obj | None = self.sets.indexer.get_by_name(namespace, ref.get("name", ""))
-        if sts is None or sts["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return sts
+        return owner_for_ref(self.sets.indexer, namespace, ref, "StatefulSet")
 
     def _sets_selecting(self, pod: Mapping[str, Any]) -> list[Obj]:
-        labels = pod["metadata"].get("labels") or {}
-        if not labels:
-            return []
-        out: list[Obj] = []
-        for sts in self.sets.indexer.by_namespace(pod["metadata"].get("namespace", "")):
-            selector = (sts.get("spec") or {}).get("selector")
-            if not selector:
-                continue
-            try:
-                if from_label_selector_dict(selector).matches(labels):
-                    out.append(sts)
-            except SelectorError:
-                continue
-        return out
+        return owners_selecting(self.sets.indexer, pod)
 
     def _pod_added(self, pod: Obj) -> None:
         ns = pod["metadata"].get("namespace", "")
