@@ -41,6 +41,7 @@ CONTROLLERS: dict[str, str] = {
     "nodelifecycle": "kubepy.controllers.nodelifecycle:new",
     "podgc": "kubepy.controllers.podgc:new",
     "nodeipam": "kubepy.controllers.nodeipam:new",
+    "disruption": "kubepy.controllers.disruption:new",
 }
 
 LEASE_NAME = "kube-controller-manager"
