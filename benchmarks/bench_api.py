@@ -1,17 +1,23 @@
-"""API server benchmark (issue 2): creates, LIST of 10,000 pods, watch fan-out, start, RSS.
+"""API server benchmark (issues 2, 6): creates, LIST, watch, start, RSS, apply, custom resources.
 
-Job: measure the figures issue 2 sets targets for against a real ``kubepy apiserver``
+Parts: pod creates, LIST of 10,000 pods, watch fan-out, start to /readyz, RSS, server-side
+apply against merge patch, custom resources against pods.
+
+Job: measure the figures issues 2 and 6 set targets for against a real ``kubepy apiserver``
 child process, over HTTPS with the admin client certificate, print them as it goes, and
-end with one line of ``key=value`` pairs that scripts and the README table read.
+end with one line of ``key=value`` pairs that scripts and the README table read. The
+custom-resource part is ``bench_crd``'s measurement, imported, run on this run's server.
 
 Design: this process is the load generator (one asyncio loop) and the server is a child
 process; on the 2-core machines we run on they share the cores, so the client side is
 kept cheap: keep-alive connections, one per concurrent client, opened before timing
 starts; watch events are matched by a byte search for the pod name instead of being
 decoded. Every part is bounded in count and in time and fails on its own: a part that
-errors prints ``<part>=error`` and the run goes on to the next. ``--kubeconfig PATH``
-(or ``--external`` with ``$KUBECONFIG``) runs the load parts (creates, LIST, watch)
-against any cluster, so the same load can be compared with other implementations.
+errors prints ``<part>=error`` and the run goes on to the next; ``--parts`` picks some.
+Apply and merge patch (and CRs and pods) alternate in rounds on one server, so that
+noise from other work on the machine hits both sides of a ratio alike. ``--kubeconfig
+PATH`` (or ``--external`` with ``$KUBECONFIG``) runs the load parts (creates, LIST, watch,
+apply) against any cluster, so the same load can be compared with other implementations.
 Servers started here talk on 127.0.0.1 only; they and their temp dirs are removed in
 ``finally`` blocks, also when the run fails or is interrupted.
 """
@@ -63,6 +69,16 @@ WATCH_WRITERS = 64
 READY_RUNS = 3
 READY_TIMEOUT = 30.0
 IDLE_SECONDS = 2.0
+SSA_WORKERS = 16  # concurrent clients, each applying to (or patching) its own Deployment
+SSA_CONTAINERS = 5
+SSA_PER_WORKER = 40  # patches per worker per round
+SSA_ROUNDS = 3  # apply and merge rounds alternate
+SSA_ROUND_TIME_LIMIT = 20.0
+SSA_COST_TARGET = 2.0  # issue 6: an apply may cost at most twice a merge patch
+CRD_COUNT = 3_000  # per kind (CRs and pods), as bench_crd's default
+CRD_CONCURRENCY = 32
+CRD_ROUNDS = 3
+PARTS = ("start", "creates", "watch", "ssa", "crd")
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 # Watch events are matched by the pod name only: the names written in the watch part
 # follow this pattern and no other field of those pods carries such a value.
@@ -321,6 +337,11 @@ class Options:
     py_spy: Path | None = None
     py_spy_mode: str = "cpu"
     cprofile: Path | None = None
+    parts: tuple[str, ...] = PARTS
+    ssa_workers: int = SSA_WORKERS
+    ssa_per_worker: int = SSA_PER_WORKER
+    crd_count: int = CRD_COUNT
+    crd_concurrency: int = CRD_CONCURRENCY
 
 
 async def creates_and_lists(target: Target, ns: str, opts: Options, results: dict[str, Any],
@@ -575,6 +596,198 @@ async def _all_seen(watchers: list[Watcher], names: list[bytes], deadline: float
         await asyncio.sleep(0.01)
 
 
+# -- part 6: server-side apply against merge patch --------------------------------------------
+
+def deployment_manifest(name: str, revision: int) -> dict[str, Any]:
+    """A Deployment of 5 containers (env, 2 ports, requests and limits each) whose image tags
+    and REVISION env values carry `revision`: what a CD pipeline applies on every release."""
+    labels = {"app": name, "tier": "web"}
+    containers = []
+    for k in range(SSA_CONTAINERS):
+        containers.append({
+            "name": f"c{k}",
+            "image": f"registry.example.com/team/svc{k}:1.{revision}",
+            "env": [{"name": "MODE", "value": "bench"}, {"name": "SHARD", "value": str(k)},
+                    {"name": "REVISION", "value": str(revision)},
+                    {"name": "LOG_LEVEL", "value": "info"}],
+            "ports": [{"name": f"http{k}", "containerPort": 8080 + k, "protocol": "TCP"},
+                      {"name": f"metrics{k}", "containerPort": 9090 + k, "protocol": "TCP"}],
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"},
+                          "limits": {"cpu": "500m", "memory": "256Mi"}},
+        })
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": containers}},
+        },
+    }
+
+
+def merge_patch_body(name: str, revision: int) -> dict[str, Any]:
+    """The same change as a JSON merge patch: lists are replaced whole in a merge patch, so
+    it carries the full container list (and nothing else of the Deployment)."""
+    containers = deployment_manifest(name, revision)["spec"]["template"]["spec"]["containers"]
+    return {"spec": {"template": {"spec": {"containers": containers}}}}
+
+
+@dataclass(kw_only=True)
+class PatchRun:
+    """The outcome of one round of closed-loop patches."""
+
+    latencies: list[float] = field(default_factory=list)  # seconds, 200 answers only
+    errors: Counter[str] = field(default_factory=Counter)
+    first_error: str = ""
+    elapsed: float = 0.0
+
+
+async def patch_round(
+    session: aiohttp.ClientSession, target: Target, ns: str, kind: str, *, workers: int, per_worker: int,
+    first_revision: int, time_limit: float,
+) -> PatchRun:
+    """`workers` clients, each patching its own Deployment `per_worker` times back to back:
+    `kind` is "ssa" (apply, force) or "merge" (JSON merge patch)."""
+    run = PatchRun()
+    base = target.url(f"/apis/apps/v1/namespaces/{ns}/deployments")
+    if kind == "ssa":
+        headers = {"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"}
+        params = "?fieldManager=bench&force=true"
+        make = deployment_manifest
+    else:
+        headers = {"Content-Type": "application/merge-patch+json", "Accept": "application/json"}
+        params = ""
+        make = merge_patch_body
+    start = time.perf_counter()
+    deadline = start + time_limit
+
+    async def worker(w: int) -> None:
+        name = f"{kind}-{w:03d}"
+        url = f"{base}/{name}{params}"
+        for rev in range(first_revision, first_revision + per_worker):
+            if time.perf_counter() > deadline:
+                return
+            # kubectl and client-go send apply configurations as JSON (JSON is YAML)
+            body = orjson.dumps(make(name, rev))
+            t = time.perf_counter()
+            try:
+                async with session.patch(url, data=body, headers=headers) as r:
+                    data = await r.read()
+                    status = r.status
+            except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+                run.errors[type(e).__name__] += 1
+                run.first_error = run.first_error or repr(e)
+                continue
+            if status == 200:
+                run.latencies.append(time.perf_counter() - t)
+            else:
+                run.errors[str(status)] += 1
+                run.first_error = run.first_error or f"PATCH {url} -> {status}: {data[:300]!r}"
+
+    await asyncio.gather(*(worker(w) for w in range(workers)))
+    run.elapsed = time.perf_counter() - start
+    return run
+
+
+async def ssa_vs_merge(target: Target, ns: str, opts: Options, results: dict[str, Any],
+                       server_pid: int | None) -> None:
+    """Part 6: the same release (new image tags and env of 5 containers) written by server-side
+    apply and by merge patch, alternating in rounds so that machine noise hits both alike."""
+    workers = opts.ssa_workers
+    async with target.session(limit=workers) as session:
+        await ensure_namespace(session, target, ns)
+        await warm_connections(session, target, ns, workers)
+        coll = target.url(f"/apis/apps/v1/namespaces/{ns}/deployments")
+
+        async def setup(w: int) -> None:
+            # the applier's Deployments are created by an apply, the patcher's by a POST
+            name = f"ssa-{w:03d}"
+            async with session.patch(f"{coll}/{name}?fieldManager=bench&force=true",
+                                     data=orjson.dumps(deployment_manifest(name, 0)),
+                                     headers={"Content-Type": "application/apply-patch+yaml"}) as r:
+                text = await r.text()
+                if r.status not in (200, 201):
+                    raise RuntimeError(f"apply {name} -> {r.status}: {text[:300]}")
+            name = f"merge-{w:03d}"
+            async with session.post(coll, data=orjson.dumps(deployment_manifest(name, 0)),
+                                    headers=JSON_HEADERS) as r:
+                text = await r.text()
+                if r.status not in (201, 409):
+                    raise RuntimeError(f"POST {name} -> {r.status}: {text[:300]}")
+
+        await asyncio.gather(*(setup(w) for w in range(workers)))
+        # one untimed round each: code paths and caches warm
+        for kind in ("ssa", "merge"):
+            await patch_round(session, target, ns, kind, workers=workers, per_worker=2, first_revision=1,
+                              time_limit=SSA_ROUND_TIME_LIMIT)
+        say(f"{workers} Deployments of {SSA_CONTAINERS} containers each for apply and for merge patch in {ns}")
+        totals = {kind: PatchRun() for kind in ("ssa", "merge")}
+        revision = 10
+        profiler = start_py_spy(opts, "ssa", server_pid)
+        try:
+            for rnd in range(SSA_ROUNDS):
+                for kind in ("ssa", "merge"):
+                    meter = CpuMeter(server_pid)
+                    run = await patch_round(session, target, ns, kind, workers=workers,
+                                            per_worker=opts.ssa_per_worker, first_revision=revision,
+                                            time_limit=SSA_ROUND_TIME_LIMIT)
+                    total = totals[kind]
+                    total.latencies.extend(run.latencies)
+                    total.errors.update(run.errors)
+                    total.first_error = total.first_error or run.first_error
+                    total.elapsed += run.elapsed
+                    errs = sum(run.errors.values())
+                    say(f"{'apply' if kind == 'ssa' else 'merge'} round {rnd + 1}: {len(run.latencies)} patches, "
+                        f"{errs} errors in {run.elapsed:.2f} s = {len(run.latencies) / run.elapsed:.0f}/s, "
+                        f"p50={percentile(run.latencies, .5) * 1e3:.1f} ms "
+                        f"p99={percentile(run.latencies, .99) * 1e3:.1f} ms; {meter.text()}"
+                        + (f" errors={dict(run.errors)} first: {run.first_error[:300]}" if errs else ""))
+                revision += opts.ssa_per_worker
+        finally:
+            stop_py_spy(profiler)
+        # the last write of each kind must have landed (each one a new generation) unless a
+        # round was cut short, and the apply must be owned by the applier
+        for kind, operation in (("ssa", "Apply"), ("merge", "Update")):
+            name = f"{kind}-000"
+            async with session.get(f"{coll}/{name}", headers=JSON_HEADERS) as r:
+                obj = orjson.loads(await r.read())
+            image = obj["spec"]["template"]["spec"]["containers"][0]["image"]
+            generation = obj["metadata"].get("generation")
+            owners = {(m.get("manager"), m.get("operation")) for m in obj["metadata"].get("managedFields") or []}
+            complete = len(totals[kind].latencies) == SSA_ROUNDS * workers * opts.ssa_per_worker
+            expected = (f"registry.example.com/team/svc0:1.{revision - 1}", 3 + SSA_ROUNDS * opts.ssa_per_worker)
+            if (complete and (image, generation) != expected) or not any(op == operation for _, op in owners):
+                raise RuntimeError(f"unexpected state of {name} after the patches: image {image}, "
+                                   f"generation {generation}, managers {sorted(owners)}")
+    for kind, prefix in (("ssa", "ssa_applies"), ("merge", "merge_patches")):
+        total = totals[kind]
+        if total.errors or not total.latencies:
+            raise RuntimeError(f"{kind}: {sum(total.errors.values())} errors, first: {total.first_error[:300]}")
+        results[f"{prefix}_per_s"] = len(total.latencies) / total.elapsed
+        results[f"{kind}_p50_ms"] = percentile(total.latencies, .5) * 1e3
+        results[f"{kind}_p99_ms"] = percentile(total.latencies, .99) * 1e3
+    results["ssa_cost_ratio"] = results["merge_patches_per_s"] / results["ssa_applies_per_s"]
+    say(f"apply {results['ssa_applies_per_s']:.0f}/s (p99 {results['ssa_p99_ms']:.1f} ms) vs merge patch "
+        f"{results['merge_patches_per_s']:.0f}/s (p99 {results['merge_p99_ms']:.1f} ms): apply costs "
+        f"{results['ssa_cost_ratio']:.2f}x (target <= {SSA_COST_TARGET:.0f}x)")
+
+
+# -- part 7: custom resources against pods (bench_crd) ---------------------------------------
+
+async def crd_vs_pods(target: Target, opts: Options, results: dict[str, Any]) -> None:
+    """Part 7: ``bench_crd``'s measurement (CR creates and LIST of 1,000 vs pods) on this server."""
+    # imported here: bench_crd imports its helpers from this module
+    from benchmarks import bench_crd
+
+    results.update(await bench_crd.run(target, count=opts.crd_count, concurrency=opts.crd_concurrency,
+                                       rounds=CRD_ROUNDS))
+    say(f"CR creates {results['cr_creates_per_s']}/s vs pod creates {results['pod_creates_per_s']}/s "
+        f"(ratio {results['cr_vs_pod_creates']}); LIST of 1,000: CRs {results['cr_list1k_s']} s, "
+        f"pods {results['pod_list1k_s']} s")
+
+
 # -- parts 4 and 5: start to /readyz, RSS ----------------------------------------------------
 
 def launch(data_dir: Path, *, storage: str, cprofile: Path | None = None) -> tuple[APIServerProcess, float]:
@@ -664,82 +877,117 @@ def run_kubepy(opts: Options, results: dict[str, Any]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="kubepy-bench-"))
     servers: list[APIServerProcess] = []
     try:
-        # parts 4 and 5 on fresh data dirs
-        ready: list[float] = []
-        idle: list[float] = []
-        for i in range(READY_RUNS):
-            handle, seconds = launch(tmp / f"fresh-{i}", storage=opts.storage)
-            servers.append(handle)
-            ready.append(seconds)
-            time.sleep(IDLE_SECONDS)
-            idle.append(rss_mb(handle.proc.pid))
-            handle.stop()
-        results.update(ready_s=statistics.median(ready), idle_rss_mb=statistics.median(idle))
-        say(f"start to /readyz (fresh data dir, {opts.storage}): median {statistics.median(ready):.2f} s "
-            f"of [{', '.join(f'{x:.2f}' for x in ready)}]")
-        say(f"idle RSS after {IDLE_SECONDS:.0f} s: median {statistics.median(idle):.1f} MB "
-            f"of [{', '.join(f'{x:.1f}' for x in idle)}]")
-
+        if "start" in opts.parts:
+            start_and_idle(tmp, opts, results, servers)
         data_dir = tmp / "main"
-        main, _ = launch(data_dir, storage=opts.storage, cprofile=opts.cprofile)
-        servers.append(main)
-        _wait_kubeconfig(main)
-        target = Target.from_kubeconfig(main.kubeconfig, server=main.url)
-        ns = f"bench-{secrets.token_hex(3)}"
         pods = 0
-        try:
-            pods = asyncio.run(creates_and_lists(target, ns, opts, results, main.proc.pid))
-            results["rss_10k_mb"] = rss_mb(main.proc.pid)
-            say(f"RSS with {pods} pods (after the creates and LISTs): {results['rss_10k_mb']:.1f} MB")
-        except Exception as e:  # noqa: BLE001
-            say(f"creates=error: {e!r}")
-            results.setdefault("creates_per_s", "error")
-        main.stop()
-        if opts.cprofile:
-            say(f"cProfile of the create/LIST server written to {opts.cprofile}")
-
-        if pods and opts.storage == "sqlite":
-            main, seconds = launch(data_dir, storage=opts.storage)
-            servers.append(main)
-            results["ready_restart_s"] = seconds
-            time.sleep(IDLE_SECONDS)
-            results["rss_10k_restart_mb"] = rss_mb(main.proc.pid)
-            say(f"restart to /readyz with {pods} pods: {seconds:.2f} s; RSS after "
-                f"{IDLE_SECONDS:.0f} s idle: {results['rss_10k_restart_mb']:.1f} MB")
-        else:
-            main, _ = launch(tmp / "watch", storage=opts.storage)
+        if "creates" in opts.parts:
+            main, _ = launch(data_dir, storage=opts.storage, cprofile=opts.cprofile)
             servers.append(main)
             _wait_kubeconfig(main)
-        target = Target.from_kubeconfig(main.kubeconfig, server=main.url)
+            target = Target.from_kubeconfig(main.kubeconfig, server=main.url)
+            ns = f"bench-{secrets.token_hex(3)}"
+            try:
+                pods = asyncio.run(creates_and_lists(target, ns, opts, results, main.proc.pid))
+                results["rss_10k_mb"] = rss_mb(main.proc.pid)
+                say(f"RSS with {pods} pods (after the creates and LISTs): {results['rss_10k_mb']:.1f} MB")
+            except Exception as e:  # noqa: BLE001
+                say(f"creates=error: {e!r}")
+                results.setdefault("creates_per_s", "error")
+            main.stop()
+            if opts.cprofile:
+                say(f"cProfile of the create/LIST server written to {opts.cprofile}")
 
-        try:
-            watch_ns = f"bench-watch-{secrets.token_hex(3)}"
-            asyncio.run(watch_fanout(target, watch_ns, opts, results, main.proc.pid))
-        except Exception as e:  # noqa: BLE001
-            say(f"watch=error: {e!r}")
-            results.update(watch_writes_per_s="error", watch_lag_p99_ms="error")
+        if "watch" in opts.parts:
+            if pods and opts.storage == "sqlite":
+                main, seconds = launch(data_dir, storage=opts.storage)
+                servers.append(main)
+                results["ready_restart_s"] = seconds
+                time.sleep(IDLE_SECONDS)
+                results["rss_10k_restart_mb"] = rss_mb(main.proc.pid)
+                say(f"restart to /readyz with {pods} pods: {seconds:.2f} s; RSS after "
+                    f"{IDLE_SECONDS:.0f} s idle: {results['rss_10k_restart_mb']:.1f} MB")
+            else:
+                main, _ = launch(tmp / "watch", storage=opts.storage)
+                servers.append(main)
+                _wait_kubeconfig(main)
+            target = Target.from_kubeconfig(main.kubeconfig, server=main.url)
+            try:
+                watch_ns = f"bench-watch-{secrets.token_hex(3)}"
+                asyncio.run(watch_fanout(target, watch_ns, opts, results, main.proc.pid))
+            except Exception as e:  # noqa: BLE001
+                say(f"watch=error: {e!r}")
+                results.update(watch_writes_per_s="error", watch_lag_p99_ms="error")
+            main.stop()  # the next parts get a fresh server of their own
+
+        if "ssa" in opts.parts or "crd" in opts.parts:
+            main, _ = launch(tmp / "writes", storage=opts.storage)
+            servers.append(main)
+            _wait_kubeconfig(main)
+            target = Target.from_kubeconfig(main.kubeconfig, server=main.url)
+            if "ssa" in opts.parts:
+                try:
+                    asyncio.run(ssa_vs_merge(target, f"bench-ssa-{secrets.token_hex(3)}", opts, results,
+                                             main.proc.pid))
+                except Exception as e:  # noqa: BLE001
+                    say(f"ssa=error: {e!r}")
+                    results.update(dict.fromkeys(SSA_KEYS, "error"))
+            if "crd" in opts.parts:
+                try:
+                    asyncio.run(crd_vs_pods(target, opts, results))
+                except Exception as e:  # noqa: BLE001
+                    say(f"crd=error: {e!r}")
+                    results.update(dict.fromkeys(CRD_KEYS, "error"))
     finally:
         for handle in servers:
             handle.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def start_and_idle(tmp: Path, opts: Options, results: dict[str, Any], servers: list[APIServerProcess]) -> None:
+    """Parts 4 and 5 on fresh data dirs."""
+    ready: list[float] = []
+    idle: list[float] = []
+    for i in range(READY_RUNS):
+        handle, seconds = launch(tmp / f"fresh-{i}", storage=opts.storage)
+        servers.append(handle)
+        ready.append(seconds)
+        time.sleep(IDLE_SECONDS)
+        idle.append(rss_mb(handle.proc.pid))
+        handle.stop()
+    results.update(ready_s=statistics.median(ready), idle_rss_mb=statistics.median(idle))
+    say(f"start to /readyz (fresh data dir, {opts.storage}): median {statistics.median(ready):.2f} s "
+        f"of [{', '.join(f'{x:.2f}' for x in ready)}]")
+    say(f"idle RSS after {IDLE_SECONDS:.0f} s: median {statistics.median(idle):.1f} MB "
+        f"of [{', '.join(f'{x:.1f}' for x in idle)}]")
+
+
 def run_external(kubeconfig: str, opts: Options, results: dict[str, Any]) -> None:
     target = Target.from_kubeconfig(kubeconfig)
     say(f"external cluster {target.server} (kubeconfig {kubeconfig})")
     suffix = secrets.token_hex(3)
-    namespaces = [f"bench-{suffix}", f"bench-watch-{suffix}"]
+    namespaces = [f"bench-{suffix}", f"bench-watch-{suffix}", f"bench-ssa-{suffix}"]
+    if "crd" in opts.parts:
+        say("crd: skipped against an external cluster (it would leave a CRD behind)")
     try:
-        try:
-            asyncio.run(creates_and_lists(target, namespaces[0], opts, results, None))
-        except Exception as e:  # noqa: BLE001
-            say(f"creates=error: {e!r}")
-            results.setdefault("creates_per_s", "error")
-        try:
-            asyncio.run(watch_fanout(target, namespaces[1], opts, results, None))
-        except Exception as e:  # noqa: BLE001
-            say(f"watch=error: {e!r}")
-            results.update(watch_writes_per_s="error", watch_lag_p99_ms="error")
+        if "creates" in opts.parts:
+            try:
+                asyncio.run(creates_and_lists(target, namespaces[0], opts, results, None))
+            except Exception as e:  # noqa: BLE001
+                say(f"creates=error: {e!r}")
+                results.setdefault("creates_per_s", "error")
+        if "watch" in opts.parts:
+            try:
+                asyncio.run(watch_fanout(target, namespaces[1], opts, results, None))
+            except Exception as e:  # noqa: BLE001
+                say(f"watch=error: {e!r}")
+                results.update(watch_writes_per_s="error", watch_lag_p99_ms="error")
+        if "ssa" in opts.parts:
+            try:
+                asyncio.run(ssa_vs_merge(target, namespaces[2], opts, results, None))
+            except Exception as e:  # noqa: BLE001
+                say(f"ssa=error: {e!r}")
+                results.update(dict.fromkeys(SSA_KEYS, "error"))
     finally:
         asyncio.run(_delete_namespaces(target, namespaces))
 
@@ -759,12 +1007,18 @@ SUMMARY_KEYS = (
     "list10k_s", "list10k_table_s", "watch_writes_per_s", "watch_target_per_s", "watch_lag_p50_ms",
     "watch_lag_p99_ms", "ready_s", "ready_restart_s", "idle_rss_mb", "rss_10k_mb", "rss_10k_restart_mb",
 )
+SSA_KEYS = ("ssa_applies_per_s", "ssa_p50_ms", "ssa_p99_ms", "merge_patches_per_s", "merge_p50_ms", "merge_p99_ms",
+            "ssa_cost_ratio")
+CRD_KEYS = ("cr_creates_per_s", "cr_create_p99_ms", "cr_list1k_s", "pod_creates_per_s", "pod_create_p99_ms",
+            "pod_list1k_s", "cr_vs_pod_creates")
 
 
 def summary(results: dict[str, Any]) -> str:
-    """The last line: the fixed keys, then the per-concurrency-level create figures."""
-    digits = {"list10k_s": 3, "list10k_table_s": 3, "ready_s": 2, "ready_restart_s": 2}
-    keys = [*SUMMARY_KEYS, *(k for k in results if re.match(r"creates?_c\d", k))]
+    """The last line: the fixed keys (parts 1-5, then apply against merge patch, then custom
+    resources against pods), then the per-concurrency-level create figures."""
+    digits = {"list10k_s": 3, "list10k_table_s": 3, "ready_s": 2, "ready_restart_s": 2, "ssa_cost_ratio": 2,
+              "cr_list1k_s": 3, "pod_list1k_s": 3, "cr_vs_pod_creates": 2}
+    keys = [*SUMMARY_KEYS, *SSA_KEYS, *CRD_KEYS, *(k for k in results if re.match(r"creates?_c\d", k))]
     return " ".join(f"{k}={fmt(results.get(k), digits.get(k, 1))}" for k in keys)
 
 
@@ -774,7 +1028,7 @@ def _interrupted(signum: int, frame: FrameType | None) -> None:
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Options]:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_api", description=__doc__.split("\n")[0])
-    p.add_argument("--kubeconfig", help="load this cluster (parts 1-3 only) instead of starting kubepy")
+    p.add_argument("--kubeconfig", help="load this cluster (creates, LIST, watch, apply) instead of starting kubepy")
     p.add_argument("--external", action="store_true", help="like --kubeconfig, with $KUBECONFIG")
     p.add_argument("--storage", choices=("sqlite", "memory"), default="sqlite")
     p.add_argument("--levels", default=",".join(map(str, CONCURRENCY_LEVELS)), help="concurrent clients")
@@ -782,18 +1036,29 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Options]:
     p.add_argument("--list-target", type=int, default=LIST_TARGET, help="pods in the LISTed namespace")
     p.add_argument("--watch-rates", default=",".join(map(str, WATCH_RATES)), help="writes/s steps")
     p.add_argument("--watchers", type=int, default=WATCHERS)
+    p.add_argument("--parts", default=",".join(PARTS),
+                   help=f"comma list of the parts to run, of {','.join(PARTS)} (default: all)")
+    p.add_argument("--ssa-workers", type=int, default=SSA_WORKERS, help="concurrent appliers (and patchers)")
+    p.add_argument("--ssa-per-worker", type=int, default=SSA_PER_WORKER, help="patches per worker per round")
+    p.add_argument("--crd-count", type=int, default=CRD_COUNT, help="CRs (and pods) created in the crd part")
     p.add_argument("--py-spy", type=Path, metavar="PREFIX",
-                   help="record py-spy profiles of the server: PREFIX-creates.raw, PREFIX-watch.raw")
+                   help="record py-spy profiles of the server: PREFIX-creates.raw, PREFIX-watch.raw, "
+                        "PREFIX-ssa.raw")
     p.add_argument("--py-spy-mode", choices=("cpu", "gil", "idle"), default="cpu",
                    help="py-spy samples running threads / only the GIL holder / all threads")
     p.add_argument("--cprofile", type=Path, help="run the load server under cProfile, stats to this file")
     a = p.parse_args(argv)
+    parts = tuple(x.strip() for x in a.parts.split(",") if x.strip())
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        p.error(f"unknown parts {unknown}; known: {', '.join(PARTS)}")
     opts = Options(
         levels=tuple(int(x) for x in a.levels.split(",")), creates_per_level=a.creates,
         list_target=a.list_target, watch_rates=tuple(int(x) for x in a.watch_rates.split(",")),
         watchers=a.watchers, storage=a.storage,
         py_spy=a.py_spy.resolve() if a.py_spy else None, py_spy_mode=a.py_spy_mode,
         cprofile=a.cprofile.resolve() if a.cprofile else None,
+        parts=parts, ssa_workers=a.ssa_workers, ssa_per_worker=a.ssa_per_worker, crd_count=a.crd_count,
     )
     return a, opts
 
