@@ -1,8 +1,9 @@
 """The ``kubepy`` command: one binary, many roles (k3s style).
 
-``kubepy server`` runs the single-node cluster (API server + controller manager, each a
-supervised child process);
-``kubepy apiserver`` runs the API server alone. Later roles plug into the same table.
+``kubepy server`` runs the single-node cluster (API server, controller manager and
+scheduler, each a supervised child process);
+``kubepy apiserver``, ``kubepy controller-manager`` and ``kubepy scheduler`` run one
+component alone. Later roles plug into the same table.
 """
 
 from __future__ import annotations
@@ -95,6 +96,103 @@ async def _run_controller_manager(args: argparse.Namespace) -> None:
             raise SystemExit(1)
 
 
+async def _run_sim(args: argparse.Namespace) -> None:
+    from kubepy.client import Client
+    from kubepy.sim import NodeTemplate, Simulator, parse_labels, parse_taints
+
+    template = NodeTemplate(name_prefix=args.name_prefix, cpu=args.cpu, memory=args.memory, pods=args.pods,
+                            zones=args.zones, labels=parse_labels(args.labels), taints=parse_taints(args.taints))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Client(args.kubeconfig, user_agent="kubelet/v1.32.0 (linux/amd64) kubepy-sim",
+                      qps=args.kube_api_qps or None, burst=args.kube_api_burst) as client:
+        sim = Simulator(client, template, args.nodes, lease_interval=args.lease_interval, workers=args.workers)
+        await sim.start()
+        print(f"sim started: {args.nodes} nodes", flush=True)
+        await stop.wait()
+        await sim.stop(delete_nodes=args.delete_on_exit)
+
+
+def _sim_parser(sub: Any) -> None:
+    p = sub.add_parser("sim", help="simulate nodes: Node objects, leases, and a kubelet's pod status (no processes)")
+    p.add_argument("--kubeconfig", required=True)
+    p.add_argument("--nodes", type=int, required=True)
+    p.add_argument("--cpu", default="32")
+    p.add_argument("--memory", default="256Gi")
+    p.add_argument("--pods", default="110")
+    p.add_argument("--labels", default="", help="extra node labels: k=v,k2=v2")
+    p.add_argument("--taints", default="", help="node taints: k=v:NoSchedule,k:NoExecute")
+    p.add_argument("--name-prefix", default="sim-node-")
+    p.add_argument("--zones", type=int, default=3, help="topology.kubernetes.io/zone values to spread over (0: none)")
+    p.add_argument("--lease-interval", type=float, default=10.0, help="seconds between a node's lease renewals")
+    p.add_argument("--workers", type=int, default=32, help="concurrent pod status writes")
+    p.add_argument("--delete-on-exit", type=_bool, default=False, help="delete the nodes and leases on exit")
+    p.add_argument("--kube-api-qps", type=float, default=2000.0, help="client-side rate limit (0: none)")
+    p.add_argument("--kube-api-burst", type=int, default=4000)
+
+
+async def _run_scheduler(args: argparse.Namespace) -> None:
+    import socket
+    import uuid
+
+    from kubepy.client import Client
+    from kubepy.scheduler import config as sconfig
+    from kubepy.scheduler.scheduler import LeadershipLost, Scheduler
+
+    try:
+        cfg = sconfig.load(args.config) if args.config else sconfig.default_config()
+    except (OSError, sconfig.ConfigError) as e:
+        print(f"error: invalid scheduler configuration: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    le = cfg.leader_election
+    if args.leader_elect is not None:
+        le.leader_elect = args.leader_elect
+    for flag, attr in (("leader_elect_lease_duration", "lease_duration"),
+                       ("leader_elect_renew_deadline", "renew_deadline"),
+                       ("leader_elect_retry_period", "retry_period")):
+        if getattr(args, flag) is not None:
+            setattr(le, attr, getattr(args, flag))
+    # upstream defaults to 50/100; binding 500 pods/s (a bind and an event each) needs more
+    qps = args.kube_api_qps if args.kube_api_qps is not None else (cfg.client_qps or 2000.0)
+    burst = args.kube_api_burst if args.kube_api_burst is not None else (cfg.client_burst or 4000)
+    identity = args.identity or f"{socket.gethostname()}_{uuid.uuid4()}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Client(args.kubeconfig, user_agent="kube-scheduler/v1.32.0 (linux/amd64) kubepy",
+                      qps=qps or None, burst=burst) as client:
+        sched = Scheduler(client, cfg)
+        run = asyncio.create_task(sched.serve(
+            leader_elect=le.leader_elect, identity=identity,
+            on_ready=lambda: print(f"scheduler started as {identity}", flush=True)))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for t in (run, stopper):
+            t.cancel()
+        await asyncio.gather(run, stopper, return_exceptions=True)
+        await sched.stop()
+        if run in done and not run.cancelled() and run.exception() is not None:
+            if not isinstance(run.exception(), LeadershipLost):
+                logging.getLogger("kubepy.scheduler").error("scheduler failed: %r", run.exception())
+            raise SystemExit(1)
+
+
+def _scheduler_parser(sub: Any) -> None:
+    p = sub.add_parser("scheduler", help="run the scheduler (kube-scheduler)")
+    p.add_argument("--kubeconfig", required=True)
+    p.add_argument("--config", default=None, help="a KubeSchedulerConfiguration file")
+    p.add_argument("--leader-elect", type=_bool, default=None, help="default: the config's (true)")
+    p.add_argument("--identity", default=None, help="leader election identity (default: hostname_uuid)")
+    p.add_argument("--leader-elect-lease-duration", type=float, default=None)
+    p.add_argument("--leader-elect-renew-deadline", type=float, default=None)
+    p.add_argument("--leader-elect-retry-period", type=float, default=None)
+    p.add_argument("--kube-api-qps", type=float, default=None, help="client-side rate limit (0: none)")
+    p.add_argument("--kube-api-burst", type=int, default=None)
+
+
 def _bool(value: str) -> bool:
     return value.lower() in ("1", "true", "yes")
 
@@ -123,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     # upstream defaults to 20/30; a kubepy API server on the same machine takes far more
     cm.add_argument("--kube-api-qps", type=float, default=300.0)
     cm.add_argument("--kube-api-burst", type=int, default=600)
+    _sim_parser(sub)
+    _scheduler_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -132,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         "server": _run_server,
         "apiserver": _run_apiserver,
         "controller-manager": _run_controller_manager,
+        "scheduler": _run_scheduler,
+        "sim": _run_sim,
     }
     try:
         asyncio.run(commands[args.command](args))

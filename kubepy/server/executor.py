@@ -121,3 +121,9 @@ class Executor:
                       self.logs / "controller-manager.log", ready_marker="controller-manager started")
         await child.start()
         return child
+
+    async def scheduler(self, *, kubeconfig: Path, extra: list[str]) -> Child:
+        child = Child("scheduler", ["scheduler", "--kubeconfig", str(kubeconfig), *extra],
+                      self.logs / "scheduler.log", ready_marker="scheduler started")
+        await child.start()
+        return child

@@ -1,7 +1,7 @@
 """The single-node cluster: API server first, then the components that talk to it.
 
 Each component gets its own client certificate and kubeconfig in the data dir
-(``system:kube-controller-manager`` and so on), starts as a child process, and is
+(``system:kube-controller-manager``, ``system:kube-scheduler``), starts as a child process, and is
 restarted if it crashes. Ctrl-C / SIGTERM stops them in reverse order.
 """
 
@@ -62,6 +62,12 @@ async def run(cfg: ServerConfig) -> None:
             children.append(cm)
             await cm.wait_ready()
             supervisors.append(asyncio.create_task(cm.supervise()))
+            kc = await loop.run_in_executor(None, component_kubeconfig, cfg.data_dir, "scheduler",
+                                            "system:kube-scheduler")
+            sched = await ex.scheduler(kubeconfig=kc, extra=[])
+            children.append(sched)
+            await sched.wait_ready()
+            supervisors.append(asyncio.create_task(sched.supervise()))
         kubeconfig = cfg.data_dir / "admin.kubeconfig"
         print(f"kubepy is running: API server at https://{cfg.bind_address}:{cfg.port}", flush=True)
         print(f"components: {', '.join(c.name for c in children)} (logs in {cfg.data_dir / 'logs'})", flush=True)

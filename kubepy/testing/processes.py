@@ -146,3 +146,10 @@ def start_controller_manager(kubeconfig: Path, log_path: Path, *extra: str) -> C
         "controller-manager", ["--kubeconfig", str(kubeconfig), *extra], log_path,
         ready_marker="controller-manager started",
     )
+
+
+def start_scheduler(kubeconfig: Path, log_path: Path, *extra: str) -> ComponentProcess:
+    """``kubepy scheduler``; ready once its informers have synced (then it leads or waits)."""
+    return start_component(
+        "scheduler", ["--kubeconfig", str(kubeconfig), *extra], log_path, ready_marker="scheduler started",
+    )
