@@ -762,18 +762,14 @@ def _key(pod: Obj) -> str:
 # -- the scheduling algorithm (upstream's schedulePod) -----------------------------------------
 
 def select_host(names: Sequence[str], totals: Sequence[int], rng: random.Random) -> str:
-    """The highest total score; ties broken uniformly at random (reservoir sampling)."""
-    best = -1
-    chosen = ""
-    ties = 0
-    for name, score in zip(names, totals, strict=True):
-        if score > best:
-            best, chosen, ties = score, name, 1
-        elif score == best:
-            ties += 1
-            if rng.randrange(ties) == 0:
-                chosen = name
-    return chosen
+    """The highest total score; ties broken uniformly at random (as upstream's reservoir sampling)."""
+    if len(names) != len(totals):
+        raise ValueError("names and totals differ in length")
+    if not names:
+        return ""
+    best = max(totals)
+    ties = [name for name, score in zip(names, totals) if score == best]
+    return ties[0] if len(ties) == 1 else ties[rng.randrange(len(ties))]
 
 
 def _find_nodes_that_pass_filters(

@@ -168,5 +168,21 @@ class ImageLocality(PreScorePlugin, ScorePlugin, EnqueueExtensions):
         return calculate_priority(total, len(s.images)), SUCCESS
 
 
+    def score_nodes(self, state: CycleState, pod: Obj, nodes: list[NodeInfo]) -> tuple[list[int], Status]:
+        """Score every node in one call; nodes that report no images score 0 without work."""
+        zero = calculate_priority(0, len(nodes and self._images_of(state, pod)))
+        out = []
+        for node in nodes:
+            if node.image_sizes:
+                out.append(self.score(state, pod, node)[0])
+            else:
+                out.append(zero)
+        return out, SUCCESS
+
+    def _images_of(self, state: CycleState, pod: Obj) -> list[tuple[str, ...]]:
+        s: _State | None = state.get(_PRE_SCORE_KEY)
+        return (s or self._state(pod)).images
+
+
 def new(args: dict[str, Any], handle: Handle) -> ImageLocality:
     return ImageLocality(handle)

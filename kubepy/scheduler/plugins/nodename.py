@@ -13,10 +13,13 @@ from typing import Any
 from kubepy.scheduler.framework.interface import (
     SUCCESS,
     ClusterEvent,
+    Code,
     CycleState,
     EnqueueExtensions,
     FilterPlugin,
     Handle,
+    PreFilterPlugin,
+    PreFilterResult,
     Status,
 )
 from kubepy.scheduler.framework.nodeinfo import NodeInfo
@@ -35,8 +38,20 @@ def fits(pod: Mapping[str, Any], node_name: str) -> bool:
     return not wanted or wanted == node_name
 
 
-class NodeName(FilterPlugin, EnqueueExtensions):
+class NodeName(PreFilterPlugin, FilterPlugin, EnqueueExtensions):
     NAME = NAME
+
+    def pre_filter(self, state: CycleState, pod: Obj, nodes: list[NodeInfo]) -> tuple[PreFilterResult | None, Status]:
+        """Nothing to check per node for the (usual) pod that names no node: skip Filter."""
+        if not (pod.get("spec") or {}).get("nodeName"):
+            return None, Status(Code.SKIP)
+        return None, SUCCESS
+
+    def add_pod(self, state: CycleState, pod: Obj, pod_to_add: Obj, node: NodeInfo) -> Status:
+        return SUCCESS
+
+    def remove_pod(self, state: CycleState, pod: Obj, pod_to_remove: Obj, node: NodeInfo) -> Status:
+        return SUCCESS
 
     def filter(self, state: CycleState, pod: Obj, node: NodeInfo) -> Status:
         if fits(pod, node.name):

@@ -345,6 +345,7 @@ class BalancedAllocationArgs:
 # per-node requested/allocatable lists
 
 _CPU, _MEMORY, _EPHEMERAL, _SCALAR = 0, 1, 2, 3
+_CPU_MEMORY = [_CPU, _MEMORY]
 
 
 def _kind(name: str) -> int:
@@ -374,6 +375,7 @@ class _ScoreState:
 
 
 def _score_state(pod: Obj, resources: Sequence[ResourceSpec], *, non_zero: bool) -> _ScoreState:
+    """The pod's side of scoring, computed once per cycle in PreScore."""
     reqs = _pod_request_list(pod, resources, non_zero=non_zero)
     names = [r.name for r in resources]
     return _ScoreState(
@@ -386,6 +388,9 @@ def _node_lists(s: _ScoreState, node: NodeInfo, *, use_requested: bool) -> tuple
     """(requested incl. the pod, allocatable) per resource; 0 allocatable for skipped ones."""
     alloc = node.allocatable
     cpu_mem = node.requested if use_requested else node.non_zero_requested
+    if s.kinds == _CPU_MEMORY and not s.skip[0] and not s.skip[1]:  # the default resources, fast
+        return ([cpu_mem.milli_cpu + s.pod_requests[0], cpu_mem.memory + s.pod_requests[1]],
+                [alloc.milli_cpu, alloc.memory])
     requested: list[int] = []
     allocatable: list[int] = []
     for kind, name, req, skip in zip(s.kinds, s.names, s.pod_requests, s.skip):
@@ -472,6 +477,16 @@ class Fit(PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExt
         requested, allocatable = _node_lists(s, node, use_requested=False)
         return self._scorer(requested, allocatable, s.weights), SUCCESS
 
+    def score_nodes(self, state: CycleState, pod: Obj, nodes: list[NodeInfo]) -> tuple[list[int], Status]:
+        """Score every node in one call (the runtime prefers this to per-node ``score``)."""
+        if not self.resources:
+            return [], Status.error("resources not found", plugin=FIT_NAME)
+        s: _ScoreState | None = state.get(_FIT_PRE_SCORE_KEY)
+        if s is None:
+            s = _score_state(pod, self.resources, non_zero=True)
+        scorer, weights = self._scorer, s.weights
+        return [scorer(*_node_lists(s, node, use_requested=False), weights) for node in nodes], SUCCESS
+
 
 class BalancedAllocation(PreScorePlugin, ScorePlugin, EnqueueExtensions):
     NAME = BALANCED_ALLOCATION_NAME
@@ -501,6 +516,15 @@ class BalancedAllocation(PreScorePlugin, ScorePlugin, EnqueueExtensions):
                 return 0, SUCCESS
         requested, allocatable = _node_lists(s, node, use_requested=True)
         return balanced_resource_score(requested, allocatable), SUCCESS
+
+    def score_nodes(self, state: CycleState, pod: Obj, nodes: list[NodeInfo]) -> tuple[list[int], Status]:
+        """Score every node in one call (the runtime prefers this to per-node ``score``)."""
+        s: _ScoreState | None = state.get(_BA_PRE_SCORE_KEY)
+        if s is None:
+            s = _score_state(pod, self.resources, non_zero=False)
+            if not any(s.pod_requests):
+                return [0] * len(nodes), SUCCESS
+        return [balanced_resource_score(*_node_lists(s, node, use_requested=True)) for node in nodes], SUCCESS
 
 
 def new_fit(args: dict[str, Any], handle: Handle) -> Fit:
