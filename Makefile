@@ -8,7 +8,7 @@ PORT ?= 6443
 # Debian packages the project needs (kubectl comes with the machine).
 APT_PACKAGES := python3-venv
 
-.PHONY: install run test test-unit test-integration bench-api bench-controllers lint clean
+.PHONY: install run test test-unit test-integration bench-api bench-controllers bench-scheduler lint clean
 
 install: $(VENV)/.installed
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -41,6 +41,9 @@ bench-api: install
 
 bench-controllers: install
 	$(PY) -m benchmarks.bench_controllers
+
+bench-scheduler: install
+	$(PY) -m benchmarks.bench_scheduler
 
 clean:
 	rm -rf $(VENV) build *.egg-info
