@@ -12,6 +12,7 @@ from kubepy.apiserver.registry.autoscaling import HPAStrategy
 from kubepy.apiserver.registry.certificates import CSRStrategy
 from kubepy.apiserver.registry.jobs import JobStrategy
 from kubepy.apiserver.registry.namespaces import NamespaceStrategy
+from kubepy.apiserver.registry.nodes import NodeStrategy
 from kubepy.apiserver.registry.pods import PodStrategy
 from kubepy.apiserver.registry.secrets import SecretStrategy
 from kubepy.apiserver.registry.services import ServiceStrategy
@@ -20,6 +21,7 @@ from kubepy.apiserver.registry.strategy import Strategy
 STRATEGIES: dict[tuple[str, str], type[Strategy]] = {
     ("", "pods"): PodStrategy,
     ("", "namespaces"): NamespaceStrategy,
+    ("", "nodes"): NodeStrategy,
     ("", "services"): ServiceStrategy,
     ("", "secrets"): SecretStrategy,
     ("batch", "jobs"): JobStrategy,

@@ -79,3 +79,17 @@ def test_status_updates_keep_spec_and_metadata():
     assert new["spec"] == {"replicas": 1}
     assert new["metadata"]["labels"] == {"a": "b"}
     assert new["status"] == {"replicas": 1}
+
+
+def test_a_node_keeps_the_status_it_registers_with():
+    from kubepy.apiserver.registry.nodes import NodeStrategy
+
+    node = {"metadata": {}, "spec": {}, "status": {"capacity": {"cpu": "4"}, "conditions": [{"type": "Ready"}]}}
+    NodeStrategy(info("", "nodes")).prepare_for_create(node)
+    assert node["status"] == {"capacity": {"cpu": "4"}, "conditions": [{"type": "Ready"}]}
+
+
+def test_other_kinds_start_with_a_reset_status():
+    dep = {"metadata": {}, "spec": {"replicas": 1}, "status": {"replicas": 9}}
+    Strategy(info("apps", "deployments")).prepare_for_create(dep)
+    assert dep["status"] == {}
