@@ -25,19 +25,11 @@ def free_port() -> int:
 
 
 @dataclass
-class APIServerProcess:
+class ComponentProcess:
+    """A kubepy component started as a process: its log, and stop / kill by PID."""
+
     proc: subprocess.Popen[bytes]
-    data_dir: Path
-    port: int
     log_path: Path
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.data_dir / "admin.kubeconfig"
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
 
     def log(self) -> str:
         try:
@@ -56,10 +48,23 @@ class APIServerProcess:
             self.proc.wait()
 
     def kill(self) -> None:
-        """kill -9: no chance to flush or clean up."""
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+@dataclass
+class APIServerProcess(ComponentProcess):
+    data_dir: Path
+    port: int
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.data_dir / "admin.kubeconfig"
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
 
 
 def start_apiserver(
@@ -90,35 +95,6 @@ def start_apiserver(
         time.sleep(0.02)
     handle.stop()
     raise RuntimeError(f"apiserver not ready after {timeout}s:\n{handle.log()}")
-
-
-@dataclass
-class ComponentProcess:
-    """Any other kubepy component started as a process (controller-manager, scheduler, ...)."""
-
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-        if self.proc.poll() is not None:
-            return
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
 
 
 def start_component(
