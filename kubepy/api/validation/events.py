@@ -40,29 +40,12 @@ _FIELD_MAP = {
 
 
 def _legacy(ev: Mapping[str, Any]) -> list[FieldError]:
-    namespace = as_str(as_dict(ev.get("metadata")).get("namespace"))
-    involved_ns = as_str(as_dict(ev.get("regarding")).get("namespace"))
-    errs: list[FieldError] = []
-    if not ev.get("eventTime"):
-        if (involved_ns and namespace != involved_ns) or (not involved_ns and namespace not in ("", "default")):
-            errs.append(invalid("involvedObject.namespace", involved_ns, "does not match event.namespace"))
-    else:
-        if not involved_ns and namespace not in ("default", "kube-system"):
-            errs.append(invalid("involvedObject.namespace", involved_ns, "does not match event.namespace"))
-        controller = as_str(ev.get("reportingController"))
-        if not controller:
-            errs.append(required("reportingController", ""))
-        errs.extend(invalid("reportingController", controller, m) for m in names.is_qualified_name(controller))
-        for field, limit in (("reportingInstance", 128), ("action", 128), ("reason", 128)):
-            value = as_str(ev.get(field))
-            if not value:
-                errs.append(required(field, ""))
-            if len(value) > limit:
-                errs.append(invalid(field, "", f"can have at most {limit} characters"))
-        if len(as_str(ev.get("note"))) > 1024:
-            errs.append(invalid("message", "", "can have at most 1024 characters"))
-    errs.extend(invalid("namespace", namespace, m) for m in names.is_dns1123_subdomain(namespace))
-    return errs
+    """The checks shared with core/v1 Events, run on the core form of this event (the form
+    it is stored in), as upstream validates the internal type for both versions."""
+    from kubepy.api.conversion import EVENTS_V1
+    from kubepy.api.validation.core import validate_event as validate_core_event
+
+    return validate_core_event(EVENTS_V1.to_storage(dict(ev)))
 
 
 def _series(ev: Mapping[str, Any]) -> list[FieldError]:
